@@ -1,0 +1,60 @@
+/** The organisation directory (an ODS stand-in): organisations health users work in, and local authorities. */
+
+export const SETTINGS = [
+  'emergency-department',
+  'urgent-treatment-centre',
+  'walk-in-centre',
+  'minor-injuries-unit',
+  'out-of-hours-gp',
+  'nhs-111',
+  'ambulance-service',
+  'maternity-unit',
+  'paediatric-ward',
+  'gp-practice',
+  'trust',
+  'other',
+] as const;
+export type Setting = (typeof SETTINGS)[number];
+
+/** Human-readable names of settings, for messages and the demo. */
+export const SETTING_LABELS: Record<Setting, string> = {
+  'emergency-department': 'Emergency department',
+  'urgent-treatment-centre': 'Urgent treatment centre',
+  'walk-in-centre': 'Walk-in centre',
+  'minor-injuries-unit': 'Minor injuries unit',
+  'out-of-hours-gp': 'Out-of-hours GP',
+  'nhs-111': 'NHS 111',
+  'ambulance-service': 'Ambulance service',
+  'maternity-unit': 'Maternity unit',
+  'paediatric-ward': 'Paediatric ward',
+  'gp-practice': 'GP practice',
+  trust: 'NHS trust',
+  other: 'Other',
+};
+
+export interface OrganisationInput {
+  odsCode: string;
+  name: string;
+  setting: Setting;
+  parentOdsCode?: string | null;
+  town?: string | null;
+  phone?: string | null;
+  postcode?: string | null;
+}
+
+export interface Organisation extends Required<OrganisationInput> {
+  updatedAt: Date;
+}
+
+export type NotificationCadence = 'daily' | 'immediate';
+
+export interface LocalAuthorityInput {
+  laCode: string;
+  name: string;
+  officeHoursPhone: string;
+  emergencyDutyPhone: string;
+  notificationCadence?: NotificationCadence;
+}
+
+/** ODS organisation codes: 3 to 10 upper-case letters and digits (trusts "RJ1", sites "RJ122", practices "A81001", LAs "E09000030"). */
+export const ODS_CODE_RE = /^[A-Z0-9]{3,10}$/;

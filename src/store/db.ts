@@ -1,0 +1,130 @@
+/**
+ * Opening the store: PGlite in a data directory (the embedded default) or PostgreSQL 15 through `pg`
+ * when a URL is given. Both come back as the same Kysely<Database>, with type parsers aligned so a
+ * row reads the same from either engine: int8 as a JS number, date as 'YYYY-MM-DD', timestamptz as
+ * a Date, sessions in UTC.
+ */
+import { join } from 'node:path';
+import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import pg from 'pg';
+import { acquireDirLock, type DirLock } from './lock.ts';
+import { PGliteDialect } from './pglite-dialect.ts';
+import type { Database } from './schema.ts';
+
+export type Engine = 'pglite' | 'postgres';
+/** Anything queries can run on: the database, or a transaction in it. */
+export type Executor = Kysely<Database>;
+export type Tx = Transaction<Database>;
+
+export type StoreConfig =
+  | {
+      engine: 'pglite';
+      /** The service data directory; the database lives in `<dataDir>/pglite`. null: in memory (tests). */
+      dataDir: string | null;
+      /** Start from a dumped data directory image (tests use one migrated image for speed). */
+      loadDataDir?: Blob;
+    }
+  | { engine: 'postgres'; url: string; poolSize?: number };
+
+export interface Store {
+  readonly engine: Engine;
+  readonly db: Kysely<Database>;
+  /** PGlite only: dump the data directory (used to build the test image). */
+  dumpDataDir?(): Promise<Blob>;
+  close(): Promise<void>;
+}
+
+const INT8 = 20;
+const DATE = 1082;
+
+export async function openStore(config: StoreConfig): Promise<Store> {
+  return config.engine === 'pglite' ? openPglite(config) : openPostgres(config);
+}
+
+async function openPglite(config: Extract<StoreConfig, { engine: 'pglite' }>): Promise<Store> {
+  let lock: DirLock | null = null;
+  if (config.dataDir) lock = acquireDirLock(config.dataDir);
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create({
+      ...(config.dataDir ? { dataDir: join(config.dataDir, 'pglite') } : {}),
+      ...(config.loadDataDir ? { loadDataDir: config.loadDataDir } : {}),
+      relaxedDurability: false,
+      parsers: {
+        [pgliteTypes.INT8]: (v: string) => Number(v),
+        [pgliteTypes.DATE]: (v: string) => v,
+      },
+    });
+    await pglite.exec(`set time zone 'UTC'`);
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  let closed = false;
+  return {
+    engine: 'pglite',
+    db,
+    dumpDataDir: () => pglite.dumpDataDir('none') as Promise<Blob>,
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await db.destroy();
+        await pglite.close();
+      } finally {
+        lock?.release();
+      }
+    },
+  };
+}
+
+/** pg's parsers, with int8 and date made to match PGlite's (see openPglite). */
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8) return (v: string) => Number(v);
+    if (oid === DATE) return (v: string) => v;
+    return pg.types.getTypeParser(oid, format);
+  },
+} as pg.CustomTypesConfig;
+
+async function openPostgres(config: Extract<StoreConfig, { engine: 'postgres' }>): Promise<Store> {
+  const pool = new pg.Pool({
+    connectionString: config.url,
+    max: config.poolSize ?? 10,
+    types: pgTypes,
+    options: '-c TimeZone=UTC',
+    connectionTimeoutMillis: 10_000,
+  });
+  // An idle client's connection dropping must not crash the process; the next query reconnects.
+  pool.on('error', (err) => process.emitWarning(`PostgreSQL idle client error: ${err.message}`));
+  // Fail fast with a clear error if the server is not reachable.
+  const client = await pool.connect().catch(async (err: Error) => {
+    await pool.end().catch(() => {});
+    throw new Error(`cannot connect to PostgreSQL at ${redact(config.url)}: ${err.message}`, { cause: err });
+  });
+  client.release();
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  let closed = false;
+  return {
+    engine: 'postgres',
+    db,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  };
+}
+
+/** A connection URL without its password, for messages. */
+export function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable DATABASE_URL)';
+  }
+}

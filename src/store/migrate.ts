@@ -1,0 +1,45 @@
+/**
+ * One set of migrations for both engines, applied with Kysely's Migrator (which takes a lock, so
+ * several processes starting together on one PostgreSQL migrate once). A migration is a list of
+ * SQL statements run in order inside the migration transaction.
+ */
+import { Migrator, type Kysely, type MigrationProvider, sql } from 'kysely';
+import { foundation } from './migrations/0001_foundation.ts';
+
+export interface Migration {
+  name: string;
+  up: string[];
+}
+
+/** Every migration, oldest first. Add new ones at the end; never edit one that has shipped. */
+export const MIGRATIONS: readonly Migration[] = [foundation];
+
+const provider: MigrationProvider = {
+  async getMigrations() {
+    return Object.fromEntries(
+      MIGRATIONS.map((m) => [
+        m.name,
+        {
+          async up(db: Kysely<unknown>) {
+            for (const statement of m.up) await sql.raw(statement).execute(db);
+          },
+        },
+      ]),
+    );
+  },
+};
+
+export interface MigrateResult {
+  applied: string[];
+}
+
+export async function migrateToLatest(db: Kysely<unknown>): Promise<MigrateResult> {
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    const cause = error instanceof Error ? error.message : String(error ?? 'unknown');
+    throw new Error(`migration ${failed?.migrationName ?? ''} failed: ${cause}`, { cause: error });
+  }
+  return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+}

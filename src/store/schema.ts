@@ -1,0 +1,78 @@
+/**
+ * Row types of every table, as the database returns them (snake_case; date columns as 'YYYY-MM-DD'
+ * strings and int8 as numbers on both engines — see `openStore`). Capability modules map rows to
+ * domain objects; nothing outside src/store depends on column names except through these types.
+ */
+import type { ColumnType } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date, Date>;
+
+export interface PersonTable {
+  nhs_number: string;
+  family_name: string;
+  given_names: string[];
+  birth_date: string;
+  gender: string;
+  sensitive: boolean;
+  death_date: string | null;
+  mother_nhs_number: string | null;
+  status: 'active' | 'superseded' | 'invalidated';
+  superseded_by: string | null;
+  inactive_since: Date | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface OrganisationTable {
+  ods_code: string;
+  name: string;
+  setting: string;
+  parent_ods_code: string | null;
+  town: string | null;
+  phone: string | null;
+  postcode: string | null;
+  updated_at: Timestamp;
+}
+
+export interface LocalAuthorityTable {
+  la_code: string;
+  name: string;
+  office_hours_phone: string;
+  emergency_duty_phone: string;
+  notification_cadence: 'daily' | 'immediate';
+  updated_at: Timestamp;
+}
+
+export interface ServiceStateTable {
+  key: string;
+  value: unknown;
+  updated_at: Timestamp;
+}
+
+export interface AuditLogTable {
+  seq: number;
+  recorded_at: Timestamp;
+  category: string;
+  action: string;
+  outcome: string;
+  actor: unknown;
+  nhs_number: string | null;
+  detail: unknown;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+}
+
+export interface Database {
+  person: PersonTable;
+  organisation: OrganisationTable;
+  local_authority: LocalAuthorityTable;
+  service_state: ServiceStateTable;
+  audit_log: AuditLogTable;
+  audit_head: AuditHeadTable;
+}
