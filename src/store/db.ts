@@ -128,3 +128,21 @@ export function redact(url: string): string {
     return '(unparseable DATABASE_URL)';
   }
 }
+
+const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
+
+/**
+ * Run `fn` in a transaction. On PostgreSQL a serialisation failure or deadlock is retried (the
+ * whole function runs again, so it must not have side effects outside the transaction).
+ */
+export async function transact<T>(db: Executor, fn: (trx: Tx) => Promise<T>, retries = 3): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await db.transaction().execute(fn);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (attempt >= retries || !code || !RETRYABLE.has(code)) throw err;
+      await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * (attempt + 1)));
+    }
+  }
+}

@@ -33,7 +33,8 @@ export interface MigrateResult {
   applied: string[];
 }
 
-export async function migrateToLatest(db: Kysely<unknown>): Promise<MigrateResult> {
+// biome-ignore lint/suspicious/noExplicitAny: migrations run on any schema
+export async function migrateToLatest(db: Kysely<any>): Promise<MigrateResult> {
   const migrator = new Migrator({ db, provider });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');

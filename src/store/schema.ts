@@ -3,9 +3,8 @@
  * strings and int8 as numbers on both engines — see `openStore`). Capability modules map rows to
  * domain objects; nothing outside src/store depends on column names except through these types.
  */
-import type { ColumnType } from 'kysely';
-
-type Timestamp = ColumnType<Date, Date, Date>;
+/** timestamptz: a Date on both engines. */
+type Timestamp = Date;
 
 export interface PersonTable {
   nhs_number: string;

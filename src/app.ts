@@ -1,0 +1,136 @@
+/**
+ * The service, start to finish. Read this file as the table of contents: open the store, bring
+ * the schema up to date, set up the clock and identity, connect demographics, load the directory
+ * (and in demo mode the demo world), start the scheduler, register the routes, listen.
+ * `stop()` undoes each step in reverse.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { DemoTokenService, remoteVerifier, type TokenVerifier } from './auth/tokens.ts';
+import type { Config } from './config.ts';
+import type { DemographicsListener } from './demographics/admin.ts';
+import { SwitchableDemographics } from './demographics/faults.ts';
+import { PdsFhirClient } from './demographics/pds-client.ts';
+import { LocalRegister } from './demographics/register.ts';
+import type { DemographicsService } from './demographics/types.ts';
+import { isEmptyStore, loadDemoWorld } from './demo/world.ts';
+import { SettableClock, systemClock, type Clock } from './domain/clock.ts';
+import type { HttpDeps } from './http/deps.ts';
+import { buildHttp } from './http/server.ts';
+import { createLogger } from './log.ts';
+import { openStore, type Store, type StoreConfig } from './store/db.ts';
+import { migrateToLatest } from './store/migrate.ts';
+
+export interface ServiceOptions {
+  config: Config;
+  logger?: Logger;
+  /** Tests inject a store they made (a fresh database per test file). */
+  store?: Store;
+  /** Tests inject a clock they control; demo mode otherwise makes a settable one. */
+  clock?: SettableClock;
+  /** Tests inject an in-memory signing key instead of the data directory's. */
+  demoTokens?: DemoTokenService;
+  demographics?: DemographicsService;
+  /** Load the demo world on an empty store (default: in demo mode). */
+  demoWorld?: boolean;
+  /** Listen on config.host:config.port (default true); tests use `inject()` instead. */
+  listen?: boolean;
+}
+
+export interface Service {
+  readonly config: Config;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly http: FastifyInstance;
+  readonly deps: HttpDeps;
+  readonly logger: Logger;
+  /** The listening address (http://host:port), or null when not listening. */
+  readonly url: string | null;
+  stop(): Promise<void>;
+}
+
+export function storeConfigOf(config: Config): StoreConfig {
+  return config.databaseUrl
+    ? { engine: 'postgres', url: config.databaseUrl, poolSize: config.dbPoolSize }
+    : { engine: 'pglite', dataDir: config.dataDir };
+}
+
+export async function startService(opts: ServiceOptions): Promise<Service> {
+  const { config } = opts;
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const undo: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    while (undo.length) await undo.pop()!().catch((err) => logger.error({ err }, 'error while stopping'));
+  };
+  try {
+    // 1. Store, and its schema brought up to date.
+    const store = opts.store ?? (await openStore(storeConfigOf(config)));
+    undo.push(() => store.close());
+    const migrated = await migrateToLatest(store.db);
+    if (migrated.applied.length) logger.info({ applied: migrated.applied }, 'migrations applied');
+
+    // 2. Clock: settable in demo mode (/dev/clock), the system clock in production.
+    const settableClock = config.mode === 'demo' ? (opts.clock ?? new SettableClock()) : null;
+    const clock: Clock = settableClock ?? opts.clock ?? systemClock;
+
+    // 3. Identity: the service's own issuer in demo mode; a configured issuer in production.
+    let demoTokens: DemoTokenService | null = null;
+    let verifier: TokenVerifier;
+    if (config.mode === 'demo') {
+      demoTokens = opts.demoTokens ?? (await DemoTokenService.open(config.dataDir));
+      verifier = demoTokens.verifier;
+    } else {
+      verifier = remoteVerifier(config.auth!);
+    }
+
+    // 4. Demographics: the local register or the PDS FHIR API, switchable off in demo mode.
+    const demographics = new SwitchableDemographics(opts.demographics ?? demographicsFor(config));
+    const demographicsListeners: DemographicsListener[] = [];
+
+    // 5. Directory and, on an empty demo store, the demo world.
+    if (opts.demoWorld ?? config.mode === 'demo') {
+      if (await isEmptyStore(store.db)) {
+        const summary = await loadDemoWorld(store.db, clock.now(), { people: config.demoPeople, seed: config.demoSeed });
+        logger.info(summary, 'demo world loaded');
+      }
+    }
+
+    // 6. HTTP routes.
+    let ready = false;
+    const deps: HttpDeps = {
+      mode: config.mode,
+      engine: store.engine,
+      db: store.db,
+      clock,
+      settableClock,
+      demographics,
+      demographicsListeners,
+      verifier,
+      demoTokens,
+    };
+    const http = await buildHttp(deps, { logger, isReady: () => ready });
+    undo.push(() => http.close());
+
+    // 7. Listen.
+    let url: string | null = null;
+    if (opts.listen ?? true) {
+      url = await http.listen({ host: config.host, port: config.port });
+      logger.info({ url, mode: config.mode, store: store.engine }, 'Open CP-IS is listening');
+    }
+    ready = true;
+    return { config, store, clock, http, deps, logger, url, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+function demographicsFor(config: Config): DemographicsService {
+  if (config.demographics.kind === 'pds') {
+    return new PdsFhirClient({
+      baseUrl: config.demographics.baseUrl,
+      ...(config.demographics.token ? { accessToken: config.demographics.token } : {}),
+    });
+  }
+  return new LocalRegister();
+}

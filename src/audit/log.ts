@@ -1,0 +1,115 @@
+/**
+ * The tamper-evident audit trail. Entries are appended inside the caller's transaction, so an
+ * audited action and its audit entry commit together or not at all. Each entry's hash is
+ * SHA-256 over the previous entry's hash and a canonical encoding of the entry; the chain head is
+ * a single locked row, so entries chain in commit order even with several processes on one
+ * PostgreSQL. The database refuses UPDATE, DELETE and TRUNCATE on the log (a trigger).
+ */
+import { createHash } from 'node:crypto';
+import type { Tx } from '../store/db.ts';
+
+export type AuditCategory = 'query' | 'upload' | 'admin' | 'mailbox' | 'access-denied' | 'system';
+export type AuditOutcome = 'success' | 'failure' | 'refused';
+
+export interface AuditEntryInput {
+  category: AuditCategory;
+  /** What was done, e.g. `demographics.put`, `CareTeam.search`, `upload`. */
+  action: string;
+  outcome: AuditOutcome;
+  actor: Record<string, unknown>;
+  nhsNumber?: string | null;
+  detail?: Record<string, unknown>;
+}
+
+export interface AuditEntry {
+  seq: number;
+  recordedAt: Date;
+  category: string;
+  action: string;
+  outcome: string;
+  actor: unknown;
+  nhsNumber: string | null;
+  detail: unknown;
+}
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** JSON with object keys sorted at every level and no whitespace: one byte string per value. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new Error('non-finite number in audit entry');
+    return JSON.stringify(value ?? null);
+  }
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj)
+    .filter((k) => obj[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+}
+
+export function entryHash(prevHash: string, e: AuditEntry): string {
+  const body = canonicalJson({
+    seq: e.seq,
+    recordedAt: e.recordedAt.toISOString(),
+    category: e.category,
+    action: e.action,
+    outcome: e.outcome,
+    actor: e.actor,
+    nhsNumber: e.nhsNumber,
+    detail: e.detail,
+  });
+  return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
+}
+
+/**
+ * Append entries in the caller's transaction. Locks the chain head until the transaction ends, so
+ * keep audited transactions short (the query path batches many requests into one; see src/query).
+ */
+export async function appendAudit(trx: Tx, recordedAt: Date, entries: readonly AuditEntryInput[]): Promise<number[]> {
+  if (entries.length === 0) return [];
+  const head = await trx
+    .selectFrom('audit_head')
+    .select(['seq', 'hash'])
+    .where('id', '=', 1)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
+  let prev = head.hash;
+  let seq = head.seq;
+  const rows = entries.map((input) => {
+    seq++;
+    // Round-trip the detail through JSON so what is hashed is exactly what jsonb will give back.
+    const entry: AuditEntry = {
+      seq,
+      recordedAt: new Date(recordedAt.getTime()),
+      category: input.category,
+      action: input.action,
+      outcome: input.outcome,
+      actor: JSON.parse(JSON.stringify(input.actor)),
+      nhsNumber: input.nhsNumber ?? null,
+      detail: JSON.parse(JSON.stringify(input.detail ?? {})),
+    };
+    const hash = entryHash(prev, entry);
+    const row = {
+      seq,
+      recorded_at: entry.recordedAt,
+      category: entry.category,
+      action: entry.action,
+      outcome: entry.outcome,
+      actor: JSON.stringify(entry.actor),
+      nhs_number: entry.nhsNumber,
+      detail: JSON.stringify(entry.detail),
+      prev_hash: prev,
+      hash,
+    };
+    prev = hash;
+    return row;
+  });
+  // Insert in slices to stay far below the protocol's parameter limit.
+  for (let i = 0; i < rows.length; i += 1000) {
+    await trx.insertInto('audit_log').values(rows.slice(i, i + 1000)).execute();
+  }
+  await trx.updateTable('audit_head').set({ seq, hash: prev }).where('id', '=', 1).execute();
+  return rows.map((r) => r.seq);
+}

@@ -1,0 +1,109 @@
+/**
+ * Configuration from the environment: every variable the service reads is listed here (and in the
+ * README's table). Invalid configuration stops the service at start-up with a message naming the
+ * variable, rather than surfacing later as odd behaviour.
+ */
+import { resolve } from 'node:path';
+
+export type Mode = 'demo' | 'production';
+
+export interface Config {
+  mode: Mode;
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl: string | null;
+  dbPoolSize: number;
+  auth: { issuer: string; jwksUrl: string; audience: string } | null;
+  demographics: { kind: 'local' } | { kind: 'pds'; baseUrl: string; token: string | null };
+  demoPeople: number;
+  demoSeed: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(variable: string, problem: string) {
+    super(`configuration: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Every variable, with what it does: printed by `cpis serve --help` and mirrored in the README. */
+export const ENVIRONMENT: ReadonlyArray<[string, string, string]> = [
+  ['CPIS_MODE', 'demo', '`demo` (dev helpers under /dev/, demo world on an empty store) or `production`'],
+  ['HOST', '127.0.0.1', 'interface to listen on'],
+  ['PORT', '8080', 'port to listen on'],
+  ['CPIS_DATA_DIR', './.cpis-data', 'data directory: embedded database, lock file, demo signing key'],
+  ['DATABASE_URL', '(unset)', 'PostgreSQL 15 URL (`postgres://user:pass@host:5432/db`); unset means the embedded store'],
+  ['CPIS_DB_POOL_SIZE', '10', 'PostgreSQL connections per process'],
+  ['CPIS_AUTH_ISSUER', '(unset)', 'production: the trusted token issuer (`iss`)'],
+  ['CPIS_AUTH_JWKS_URL', '(unset)', "production: the issuer's JWKS URL"],
+  ['CPIS_AUTH_AUDIENCE', 'open-cpis', 'expected token audience (`aud`)'],
+  ['CPIS_DEMOGRAPHICS', 'local', '`local` (the register in the store) or `pds` (the PDS FHIR API)'],
+  ['CPIS_PDS_BASE_URL', '(unset)', 'with `pds`: e.g. https://sandbox.api.service.nhs.uk/personal-demographics/FHIR/R4'],
+  ['CPIS_PDS_TOKEN', '(unset)', 'with `pds`: bearer token sent to PDS (optional for the sandbox)'],
+  ['CPIS_DEMO_PEOPLE', '5000', 'demo mode: size of the synthetic population loaded on an empty store'],
+  ['CPIS_DEMO_SEED', '20261122', 'demo mode: seed of the synthetic population (same seed, same people)'],
+  ['CPIS_LOG_LEVEL', 'info', 'fatal, error, warn, info, debug, trace or silent'],
+];
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const mode = (env.CPIS_MODE ?? 'demo') as Mode;
+  if (mode !== 'demo' && mode !== 'production') throw new ConfigError('CPIS_MODE', 'must be demo or production');
+
+  const issuer = env.CPIS_AUTH_ISSUER || null;
+  const jwksUrl = env.CPIS_AUTH_JWKS_URL || null;
+  const audience = env.CPIS_AUTH_AUDIENCE || 'open-cpis';
+  if (mode === 'production' && (!issuer || !jwksUrl)) {
+    throw new ConfigError(
+      'CPIS_AUTH_ISSUER/CPIS_AUTH_JWKS_URL',
+      'are required in production mode: tokens must come from a real issuer',
+    );
+  }
+  if (jwksUrl) url('CPIS_AUTH_JWKS_URL', jwksUrl);
+
+  const demographicsKind = env.CPIS_DEMOGRAPHICS ?? 'local';
+  let demographics: Config['demographics'];
+  if (demographicsKind === 'local') demographics = { kind: 'local' };
+  else if (demographicsKind === 'pds') {
+    const baseUrl = env.CPIS_PDS_BASE_URL;
+    if (!baseUrl) throw new ConfigError('CPIS_PDS_BASE_URL', 'is required when CPIS_DEMOGRAPHICS=pds');
+    url('CPIS_PDS_BASE_URL', baseUrl);
+    demographics = { kind: 'pds', baseUrl: baseUrl.replace(/\/+$/, ''), token: env.CPIS_PDS_TOKEN || null };
+  } else throw new ConfigError('CPIS_DEMOGRAPHICS', 'must be local or pds');
+
+  const databaseUrl = env.DATABASE_URL || null;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL', 'must be a postgres:// URL');
+  }
+
+  return {
+    mode,
+    host: env.HOST || '127.0.0.1',
+    port: int('PORT', env.PORT, 8080, 0, 65535),
+    dataDir: resolve(env.CPIS_DATA_DIR || './.cpis-data'),
+    databaseUrl,
+    dbPoolSize: int('CPIS_DB_POOL_SIZE', env.CPIS_DB_POOL_SIZE, 10, 1, 200),
+    auth: mode === 'production' ? { issuer: issuer!, jwksUrl: jwksUrl!, audience } : null,
+    demographics,
+    demoPeople: int('CPIS_DEMO_PEOPLE', env.CPIS_DEMO_PEOPLE, 5000, 0, 2_000_000),
+    demoSeed: int('CPIS_DEMO_SEED', env.CPIS_DEMO_SEED, 20261122, 0, 2 ** 31 - 1),
+    logLevel: env.CPIS_LOG_LEVEL || 'info',
+  };
+}
+
+function int(name: string, raw: string | undefined, dflt: number, min: number, max: number): number {
+  if (raw === undefined || raw === '') return dflt;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number (got ${JSON.stringify(raw)})`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}`);
+  return n;
+}
+
+function url(name: string, raw: string): void {
+  try {
+    new URL(raw);
+  } catch {
+    throw new ConfigError(name, `is not a URL (got ${JSON.stringify(raw)})`);
+  }
+}

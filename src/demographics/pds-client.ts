@@ -1,0 +1,378 @@
+/**
+ * Demographics adapter for the real NHS Personal Demographics Service (PDS) FHIR API (R4).
+ *
+ * One `GET {base}/Patient/{nhsNumber}` per distinct number, a few at a time. What PDS answers, and
+ * what we make of it (from the PDS FHIR API's OpenAPI specification, NHSDigital/personal-demographics-service-api):
+ * - 200 with a Patient whose `id` is the number asked for: found.
+ * - 200 with a Patient whose `id` differs: the number was superseded (merged); PDS answers with the surviving record.
+ * - 404 `RESOURCE_NOT_FOUND`: not found. 404 `INVALIDATED_RESOURCE`: invalidated and not superseded.
+ * - 400 `INVALID_RESOURCE_ID`: PDS does not accept the number; for us (the caller checked the check digit) not found.
+ * - 401/403: the credential was refused. Other 4xx, a 404 without a PDS error code, or a body we do not
+ *   recognise: we cannot tell what PDS meant, so the whole call fails.
+ * - 408, 429, 5xx, network errors and timeouts: retried a bounded number of times, then the whole call fails.
+ * Any failure throws `DemographicsUnavailable` for the whole `trace()`: callers must apply nothing rather
+ * than treat a number PDS did not answer for as "not found".
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { HumanName, Patient } from 'fhir/r4.js';
+import { type IsoDate, isIsoDate, londonDateOf } from '../domain/dates.ts';
+import { isValidNhsNumber, type NhsNumber } from '../domain/nhs-number.ts';
+import {
+  type DemographicsService,
+  DemographicsUnavailable,
+  GENDERS,
+  type Gender,
+  type Person,
+  type Trace,
+  type TraceContext,
+} from './types.ts';
+
+export interface PdsClientOptions {
+  /** E.g. https://int.api.service.nhs.uk/personal-demographics/FHIR/R4 (no trailing slash needed). */
+  baseUrl: string;
+  /** A bearer token, or a function asked for one before every request (so it can refresh). None: no header. */
+  accessToken?: string | (() => Promise<string>);
+  /** Per attempt, covering the response body too. Default 10 000 ms. */
+  timeoutMs?: number;
+  /** Lookups in flight at once. Default 8. */
+  concurrency?: number;
+  /** Further attempts after a transient failure (408, 429, 5xx, network error, timeout). Default 3. */
+  retries?: number;
+  /** First backoff delay; doubled each retry, plus jitter. Default 200 ms. */
+  retryBaseDelayMs?: number;
+  fetch?: typeof fetch;
+}
+
+const NHS_NUMBER_SYSTEM = 'https://fhir.nhs.uk/Id/nhs-number';
+/** The longest a `Retry-After` from PDS is allowed to hold one lookup up, so a call stays bounded. */
+const MAX_RETRY_AFTER_MS = 5_000;
+
+export class PdsFhirClient implements DemographicsService {
+  readonly kind = 'pds' as const;
+  private readonly baseUrl: string;
+  private readonly accessToken: string | (() => Promise<string>) | undefined;
+  private readonly timeoutMs: number;
+  private readonly concurrency: number;
+  private readonly retries: number;
+  private readonly retryBaseDelayMs: number;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(opts: PdsClientOptions) {
+    if (!/^https?:\/\//.test(opts.baseUrl)) throw new Error(`PDS base URL must be http(s): ${opts.baseUrl}`);
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.accessToken = opts.accessToken;
+    this.timeoutMs = positiveInt(opts.timeoutMs, 10_000, 'timeoutMs');
+    this.concurrency = positiveInt(opts.concurrency, 8, 'concurrency');
+    this.retries = nonNegativeInt(opts.retries, 3, 'retries');
+    this.retryBaseDelayMs = nonNegativeInt(opts.retryBaseDelayMs, 200, 'retryBaseDelayMs');
+    this.fetchImpl = opts.fetch ?? globalThis.fetch;
+  }
+
+  async trace(nhsNumbers: readonly NhsNumber[], _ctx: TraceContext): Promise<Map<string, Trace>> {
+    const unique = [...new Set<string>(nhsNumbers)];
+    const results = new Map<string, Trace>();
+    // Aborted on the first failure, so the other lookups stop (the whole call fails anyway).
+    const stop = new AbortController();
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < unique.length && !stop.signal.aborted) {
+        const n = unique[next++]!;
+        results.set(n, await this.lookUp(n, stop.signal));
+      }
+    };
+    const workers = Array.from({ length: Math.min(this.concurrency, unique.length) }, () =>
+      worker().catch((err: unknown) => {
+        stop.abort(err);
+        throw err;
+      }),
+    );
+    try {
+      await Promise.all(workers);
+    } catch (err) {
+      if (err instanceof DemographicsUnavailable) throw err;
+      throw unavailable(`PDS lookup failed unexpectedly: ${describe(err)}`, err);
+    }
+    return results;
+  }
+
+  /** One number, retried while PDS's failures look transient. */
+  private async lookUp(nhsNumber: string, stop: AbortSignal): Promise<Trace> {
+    // PDS asks for the same X-Request-ID when a request is retried (its SERVICE_UNAVAILABLE diagnostics say so).
+    const requestId = randomUUID();
+    for (let attempt = 0; ; attempt++) {
+      const outcome = await this.attempt(nhsNumber, requestId, stop);
+      if (outcome.kind === 'answer') return outcome.trace;
+      if (attempt >= this.retries) {
+        throw unavailable(
+          `PDS did not answer after ${attempt + 1} attempt(s): ${outcome.reason} (X-Request-ID ${requestId})`,
+        );
+      }
+      const backoff = this.retryBaseDelayMs * 2 ** attempt + Math.random() * this.retryBaseDelayMs;
+      const wait = Math.max(backoff, Math.min(outcome.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS));
+      await sleep(wait, undefined, { signal: stop });
+    }
+  }
+
+  private async attempt(
+    nhsNumber: string,
+    requestId: string,
+    stop: AbortSignal,
+  ): Promise<{ kind: 'answer'; trace: Trace } | { kind: 'retry'; reason: string; retryAfterMs?: number }> {
+    const headers: Record<string, string> = { Accept: 'application/fhir+json', 'X-Request-ID': requestId };
+    const token = await this.token();
+    if (token) headers.Authorization = `Bearer ${token}`;
+
+    let status: number;
+    let text: string;
+    let retryAfter: string | null;
+    try {
+      const signal = AbortSignal.any([stop, AbortSignal.timeout(this.timeoutMs)]);
+      const res = await this.fetchImpl(`${this.baseUrl}/Patient/${encodeURIComponent(nhsNumber)}`, {
+        headers,
+        signal,
+      });
+      status = res.status;
+      retryAfter = res.headers.get('retry-after');
+      text = await res.text();
+    } catch (err) {
+      if (stop.aborted) throw stop.reason;
+      if (err instanceof Error && err.name === 'TimeoutError') {
+        return { kind: 'retry', reason: `timed out after ${this.timeoutMs} ms` };
+      }
+      return { kind: 'retry', reason: `network error: ${describe(err)}` };
+    }
+
+    if (status === 200) {
+      const body = parseJson(text);
+      if (!isObject(body) || body.resourceType !== 'Patient') {
+        throw unavailable(`PDS answered 200 without a Patient resource (X-Request-ID ${requestId})`);
+      }
+      return { kind: 'answer', trace: patientToTrace(nhsNumber, body as unknown as Patient) };
+    }
+    const code = errorCode(parseJson(text));
+    const what = `HTTP ${status}${code ? ` ${code}` : ''}`;
+    if (status === 408 || status === 429 || status >= 500) {
+      return { kind: 'retry', reason: what, retryAfterMs: retryAfterMs(retryAfter) };
+    }
+    if (status === 404 && code === 'RESOURCE_NOT_FOUND') {
+      return { kind: 'answer', trace: { status: 'not-found', nhsNumber } };
+    }
+    if (status === 404 && code === 'INVALIDATED_RESOURCE') {
+      return { kind: 'answer', trace: { status: 'invalidated', nhsNumber } };
+    }
+    if (status === 400 && code === 'INVALID_RESOURCE_ID') {
+      return { kind: 'answer', trace: { status: 'not-found', nhsNumber } };
+    }
+    if (status === 401 || status === 403) {
+      throw unavailable(`PDS refused the credential (${what}, X-Request-ID ${requestId})`);
+    }
+    if (status === 404) {
+      // Not a PDS "no such patient": most likely a wrong base URL. Never read it as "not found".
+      throw unavailable(`PDS answered ${what} without a recognised error code; is the base URL right?`);
+    }
+    throw unavailable(`PDS answered ${what} unexpectedly (X-Request-ID ${requestId})`);
+  }
+
+  private async token(): Promise<string | undefined> {
+    if (typeof this.accessToken !== 'function') return this.accessToken || undefined;
+    try {
+      return await this.accessToken();
+    } catch (err) {
+      throw unavailable(`could not obtain an access token for PDS: ${describe(err)}`, err);
+    }
+  }
+}
+
+/**
+ * What a PDS Patient says about the number asked for. Throws `DemographicsUnavailable` when the resource
+ * is not shaped as PDS documents it, or holds something a `Person` cannot carry without guessing (no usual
+ * name, a partial birth date such as `2010-10` or `2010`, which PDS admits for a few poor-quality records).
+ *
+ * A "very restricted" (V) record comes back with everything but `id`, `identifier` and `meta` removed. It is
+ * mapped to a sensitive Person whose withheld fields are empty (`familyName` '', `givenNames` [],
+ * `birthDate` '' — not a date, so date arithmetic on it throws rather than computes): CP-IS may not hold
+ * information about such a child, so nothing should read them.
+ */
+export function patientToTrace(
+  requested: string,
+  patient: Patient,
+  today: IsoDate = londonDateOf(new Date()),
+): Trace {
+  if (!isObject(patient) || patient.resourceType !== 'Patient') throw unexpected('not a Patient resource');
+  const id = patient.id;
+  if (typeof id !== 'string' || !isValidNhsNumber(id))
+    throw unexpected('the Patient id is not a valid NHS number');
+  for (const identifier of patient.identifier ?? []) {
+    if (identifier.system === NHS_NUMBER_SYSTEM && identifier.value !== id) {
+      throw unexpected('the Patient id and its NHS number identifier differ');
+    }
+  }
+  const security = securityLevel(patient);
+  const person =
+    security === 'V' ? veryRestrictedPerson(id, patient) : fullPerson(id, patient, security === 'R', today);
+  if (id === requested) return { status: 'found', person };
+  return { status: 'superseded', nhsNumber: requested, replacementNhsNumber: id, person };
+}
+
+function fullPerson(id: string, patient: Patient, sensitive: boolean, today: IsoDate): Person {
+  const name = currentUsualName(patient.name, today);
+  if (!name) throw unexpected('the Patient has no usual name');
+  const familyName = name.family?.trim();
+  if (!familyName) throw unexpected('the usual name has no family name');
+  const givenNames = name.given ?? [];
+  if (!Array.isArray(givenNames) || !givenNames.every((g) => typeof g === 'string')) {
+    throw unexpected('the usual name has malformed given names');
+  }
+  const birthDate = patient.birthDate;
+  if (birthDate === undefined) throw unexpected('the Patient has no birth date');
+  if (!isIsoDate(birthDate)) throw unexpected(`the birth date is not a full date (${shape(birthDate)})`);
+  return {
+    nhsNumber: id,
+    familyName,
+    givenNames: givenNames.filter((g) => g.trim() !== ''),
+    birthDate,
+    gender: gender(patient.gender),
+    sensitive,
+    deathDate: deathDate(patient),
+    motherNhsNumber: null,
+  };
+}
+
+function veryRestrictedPerson(id: string, patient: Patient): Person {
+  return {
+    nhsNumber: id,
+    familyName: '',
+    givenNames: [],
+    birthDate: '',
+    gender: gender(patient.gender),
+    sensitive: true,
+    deathDate: null,
+    motherNhsNumber: null,
+  };
+}
+
+/** `meta.security[].code`: U unrestricted, R restricted, V very restricted; absent means unrestricted. */
+function securityLevel(patient: Patient): 'U' | 'R' | 'V' {
+  const labels = patient.meta?.security ?? [];
+  if (!Array.isArray(labels)) throw unexpected('meta.security is not a list');
+  let level: 'U' | 'R' | 'V' = 'U';
+  for (const label of labels) {
+    const code = label?.code;
+    if (code === 'V') level = 'V';
+    else if (code === 'R') level = level === 'V' ? 'V' : 'R';
+    else if (code !== 'U') throw unexpected(`unknown meta.security code ${JSON.stringify(code)}`);
+  }
+  return level;
+}
+
+/**
+ * The usual name in force today (period absent, or started and not ended). PDS documents that a patient
+ * always has a usual name; if none is in force by its period (the PDS sandbox's own examples carry a
+ * usual name ended in 2021), the usual name most recently in force is still the name PDS holds.
+ */
+function currentUsualName(names: HumanName[] | undefined, today: IsoDate): HumanName | undefined {
+  if (names !== undefined && !Array.isArray(names)) throw unexpected('name is not a list');
+  const usual = (names ?? []).filter((n) => isObject(n) && n.use === 'usual');
+  const current = usual.filter((n) => {
+    const start = n.period?.start?.slice(0, 10);
+    const end = n.period?.end?.slice(0, 10);
+    return (!start || start <= today) && (!end || end >= today);
+  });
+  const pool = current.length > 0 ? current : usual;
+  // Latest in force first: by end (open-ended first), then by start.
+  return [...pool].sort(
+    (a, b) =>
+      compareDesc(a.period?.end ?? '9999', b.period?.end ?? '9999') ||
+      compareDesc(a.period?.start ?? '', b.period?.start ?? ''),
+  )[0];
+}
+
+function compareDesc(a: string, b: string): number {
+  return a < b ? 1 : a > b ? -1 : 0;
+}
+
+function gender(value: unknown): Gender {
+  if (value === undefined) return 'unknown';
+  if (typeof value === 'string' && (GENDERS as readonly string[]).includes(value)) return value as Gender;
+  throw unexpected(`unknown gender ${JSON.stringify(value)}`);
+}
+
+/** The date part of `deceasedDateTime` (its own calendar date, not shifted to UTC). */
+function deathDate(patient: Patient): IsoDate | null {
+  const value = patient.deceasedDateTime;
+  if (value === undefined) {
+    if (patient.deceasedBoolean === true) throw unexpected('the Patient is deceased with no date of death');
+    return null;
+  }
+  const date = typeof value === 'string' ? value.slice(0, 10) : '';
+  if (!isIsoDate(date)) throw unexpected(`the date of death is not a full date (${shape(value)})`);
+  return date;
+}
+
+/** The Spine error code in an OperationOutcome (`issue[].details.coding[].code`), if there is one. */
+function errorCode(body: unknown): string | undefined {
+  if (!isObject(body) || body.resourceType !== 'OperationOutcome') return undefined;
+  const issues: unknown = body.issue;
+  if (!Array.isArray(issues)) return undefined;
+  for (const issue of issues) {
+    const details: unknown = isObject(issue) ? issue.details : undefined;
+    const coding: unknown = isObject(details) ? details.coding : undefined;
+    if (!Array.isArray(coding)) continue;
+    for (const c of coding) if (isObject(c) && typeof c.code === 'string') return c.code;
+  }
+  return undefined;
+}
+
+function retryAfterMs(header: string | null): number | undefined {
+  if (header === null) return undefined;
+  const seconds = Number(header);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A value's shape without the value itself (dates of birth stay out of error messages and logs). */
+function shape(value: unknown): string {
+  return typeof value === 'string' ? value.replace(/[0-9]/g, 'n') : typeof value;
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+    return `${err.message}${cause}`;
+  }
+  return String(err);
+}
+
+function unexpected(what: string): DemographicsUnavailable {
+  return new DemographicsUnavailable(`PDS answered with a Patient we cannot read: ${what}`);
+}
+
+function unavailable(message: string, cause?: unknown): DemographicsUnavailable {
+  const err = new DemographicsUnavailable(message);
+  if (cause !== undefined) err.cause = cause;
+  return err;
+}
+
+function positiveInt(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
+  return value;
+}
+
+function nonNegativeInt(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number, 0 or more`);
+  return value;
+}

@@ -1,0 +1,284 @@
+/**
+ * The local demographics register: a PDS-like table of people in our own store, and the
+ * `DemographicsService` adapter over it. Administration (create/update, supersede, invalidate,
+ * births) happens here; what those changes mean for LA records and notifications is decided by the
+ * callers that pass a `DemographicsChangeHandler`.
+ */
+import type { IsoDate } from '../domain/dates.ts';
+import type { NhsNumber } from '../domain/nhs-number.ts';
+import { conflict, invalidValue, notFound } from '../domain/outcomes.ts';
+import type { Executor, Tx } from '../store/db.ts';
+import type { PersonTable } from '../store/schema.ts';
+import type { DemographicsService, Gender, Person, Trace, TraceContext } from './types.ts';
+
+export interface PersonInput {
+  familyName: string;
+  givenNames: string[];
+  birthDate: IsoDate;
+  gender?: Gender;
+  sensitive?: boolean;
+  deathDate?: IsoDate | null;
+}
+
+export interface RegisteredPerson extends Person {
+  status: 'active' | 'superseded' | 'invalidated';
+  supersededBy: string | null;
+  inactiveSince: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export function toPerson(r: Pick<PersonTable, keyof PersonTable>): RegisteredPerson {
+  return {
+    nhsNumber: r.nhs_number,
+    familyName: r.family_name,
+    givenNames: r.given_names,
+    birthDate: r.birth_date,
+    gender: r.gender as Gender,
+    sensitive: r.sensitive,
+    deathDate: r.death_date,
+    motherNhsNumber: r.mother_nhs_number,
+    status: r.status,
+    supersededBy: r.superseded_by,
+    inactiveSince: r.inactive_since,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export async function getPerson(db: Executor, nhsNumber: string): Promise<RegisteredPerson | null> {
+  const row = await db.selectFrom('person').selectAll().where('nhs_number', '=', nhsNumber).executeTakeFirst();
+  return row ? toPerson(row) : null;
+}
+
+/** Create or update an active person. Returns whether the record was created. */
+export async function putPerson(
+  trx: Tx,
+  now: Date,
+  nhsNumber: NhsNumber,
+  input: PersonInput,
+): Promise<{ created: boolean; person: RegisteredPerson }> {
+  const existing = await trx
+    .selectFrom('person')
+    .selectAll()
+    .where('nhs_number', '=', nhsNumber)
+    .forUpdate()
+    .executeTakeFirst();
+  if (existing && existing.status !== 'active') {
+    throw conflict(
+      existing.status === 'superseded'
+        ? `NHS number ${nhsNumber} is inactive: it was superseded by ${existing.superseded_by}; update that record instead`
+        : `NHS number ${nhsNumber} is inactive: it was invalidated and cannot be reused`,
+      'nhsNumber',
+    );
+  }
+  const values = {
+    family_name: input.familyName,
+    given_names: input.givenNames,
+    birth_date: input.birthDate,
+    gender: input.gender ?? (existing?.gender as Gender | undefined) ?? 'unknown',
+    sensitive: input.sensitive ?? existing?.sensitive ?? false,
+    death_date: input.deathDate === undefined ? (existing?.death_date ?? null) : input.deathDate,
+    updated_at: now,
+  };
+  const row = existing
+    ? await trx.updateTable('person').set(values).where('nhs_number', '=', nhsNumber).returningAll().executeTakeFirstOrThrow()
+    : await trx
+        .insertInto('person')
+        .values({ nhs_number: nhsNumber, ...values, status: 'active', created_at: now })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+  return { created: !existing, person: toPerson(row) };
+}
+
+export interface SupersedeResult {
+  old: RegisteredPerson;
+  replacement: RegisteredPerson;
+  /** Whether the replacement number was created by this merge (it did not exist before). */
+  replacementCreated: boolean;
+}
+
+/**
+ * Merge: `oldNumber` becomes inactive, superseded by `newNumber`, which takes the person's
+ * demographics. Numbers previously superseded by the old one now point straight at the new one,
+ * and babies registered to the old number now point at their mother's new number.
+ */
+export async function supersedePerson(trx: Tx, now: Date, oldNumber: NhsNumber, newNumber: NhsNumber): Promise<SupersedeResult> {
+  if (oldNumber === newNumber) throw invalidValue('newNhsNumber', 'the new NHS number must differ from the old one');
+  const rows = await trx
+    .selectFrom('person')
+    .selectAll()
+    .where('nhs_number', 'in', [oldNumber, newNumber])
+    .orderBy('nhs_number')
+    .forUpdate()
+    .execute();
+  const old = rows.find((r) => r.nhs_number === oldNumber);
+  const target = rows.find((r) => r.nhs_number === newNumber);
+  if (!old) throw notFound(`NHS number ${oldNumber} is not in the demographics register`);
+  if (old.status !== 'active') throw conflict(`NHS number ${oldNumber} is already inactive (${old.status})`, 'nhsNumber');
+  if (target && target.status !== 'active') {
+    throw conflict(`NHS number ${newNumber} is inactive (${target.status}) and cannot be a replacement`, 'newNhsNumber');
+  }
+  const demographics = {
+    family_name: old.family_name,
+    given_names: old.given_names,
+    birth_date: old.birth_date,
+    gender: old.gender,
+    // A merge must never make a restricted record visible: restricted if either was.
+    sensitive: old.sensitive || (target?.sensitive ?? false),
+    death_date: old.death_date ?? target?.death_date ?? null,
+    mother_nhs_number: target?.mother_nhs_number ?? old.mother_nhs_number,
+    updated_at: now,
+  };
+  const replacement = target
+    ? await trx.updateTable('person').set(demographics).where('nhs_number', '=', newNumber).returningAll().executeTakeFirstOrThrow()
+    : await trx
+        .insertInto('person')
+        .values({ nhs_number: newNumber, ...demographics, status: 'active', created_at: now })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+  const retired = await trx
+    .updateTable('person')
+    .set({ status: 'superseded', superseded_by: newNumber, inactive_since: now, updated_at: now })
+    .where('nhs_number', '=', oldNumber)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await trx.updateTable('person').set({ superseded_by: newNumber }).where('superseded_by', '=', oldNumber).execute();
+  await trx
+    .updateTable('person')
+    .set({ mother_nhs_number: newNumber })
+    .where('mother_nhs_number', '=', oldNumber)
+    .where('nhs_number', '<>', newNumber)
+    .execute();
+  return { old: toPerson(retired), replacement: toPerson(replacement), replacementCreated: !target };
+}
+
+/** The number becomes inactive with no replacement (as on adoption): nothing links it to any other. */
+export async function invalidatePerson(trx: Tx, now: Date, nhsNumber: NhsNumber): Promise<RegisteredPerson> {
+  const existing = await trx
+    .selectFrom('person')
+    .select(['status'])
+    .where('nhs_number', '=', nhsNumber)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!existing) throw notFound(`NHS number ${nhsNumber} is not in the demographics register`);
+  if (existing.status !== 'active') throw conflict(`NHS number ${nhsNumber} is already inactive (${existing.status})`, 'nhsNumber');
+  const row = await trx
+    .updateTable('person')
+    .set({ status: 'invalidated', inactive_since: now, updated_at: now })
+    .where('nhs_number', '=', nhsNumber)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toPerson(row);
+}
+
+export interface BirthInput {
+  motherNhsNumber: NhsNumber;
+  nhsNumber: NhsNumber;
+  familyName: string;
+  givenNames: string[];
+  birthDate: IsoDate;
+  gender?: Gender;
+}
+
+/** Register a baby linked to its mother. The mother's number is followed if it was superseded. */
+export async function registerBirth(
+  trx: Tx,
+  now: Date,
+  input: BirthInput,
+): Promise<{ baby: RegisteredPerson; mother: RegisteredPerson }> {
+  const motherRow = await trx
+    .selectFrom('person')
+    .selectAll()
+    .where('nhs_number', '=', input.motherNhsNumber)
+    .executeTakeFirst();
+  if (!motherRow) throw notFound(`the mother's NHS number ${input.motherNhsNumber} is not in the demographics register`);
+  let mother = toPerson(motherRow);
+  if (mother.status === 'superseded' && mother.supersededBy) {
+    const current = await getPerson(trx, mother.supersededBy);
+    if (current) mother = current;
+  }
+  if (mother.status !== 'active') {
+    throw conflict(`the mother's NHS number ${input.motherNhsNumber} is inactive (${mother.status})`, 'motherNhsNumber');
+  }
+  if (input.birthDate < mother.birthDate) {
+    throw invalidValue('birthDate', "the baby's date of birth is before the mother's");
+  }
+  const exists = await trx.selectFrom('person').select('nhs_number').where('nhs_number', '=', input.nhsNumber).executeTakeFirst();
+  if (exists) throw conflict(`NHS number ${input.nhsNumber} is already registered`, 'nhsNumber');
+  const baby = await trx
+    .insertInto('person')
+    .values({
+      nhs_number: input.nhsNumber,
+      family_name: input.familyName,
+      given_names: input.givenNames,
+      birth_date: input.birthDate,
+      gender: input.gender ?? 'unknown',
+      sensitive: false,
+      death_date: null,
+      mother_nhs_number: mother.nhsNumber,
+      status: 'active',
+      created_at: now,
+      updated_at: now,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return { baby: toPerson(baby), mother };
+}
+
+/** The DemographicsService over the local register. Reads through the caller's transaction. */
+export class LocalRegister implements DemographicsService {
+  readonly kind = 'local' as const;
+
+  async trace(nhsNumbers: readonly NhsNumber[], ctx: TraceContext): Promise<Map<string, Trace>> {
+    const out = new Map<string, Trace>();
+    const unique = [...new Set(nhsNumbers)];
+    for (let i = 0; i < unique.length; i += 5000) {
+      const slice = unique.slice(i, i + 5000);
+      // One round trip per slice: each asked-for row, joined to its replacement when superseded.
+      const rows = await ctx.db
+        .selectFrom('person as p')
+        .leftJoin('person as r', 'r.nhs_number', 'p.superseded_by')
+        .selectAll('p')
+        .select([
+          'r.nhs_number as r_nhs_number',
+          'r.family_name as r_family_name',
+          'r.given_names as r_given_names',
+          'r.birth_date as r_birth_date',
+          'r.gender as r_gender',
+          'r.sensitive as r_sensitive',
+          'r.death_date as r_death_date',
+          'r.mother_nhs_number as r_mother_nhs_number',
+        ])
+        .where('p.nhs_number', 'in', slice)
+        .execute();
+      for (const row of rows) {
+        if (row.status === 'active') {
+          out.set(row.nhs_number, { status: 'found', person: toPerson(row) });
+        } else if (row.status === 'superseded' && row.superseded_by) {
+          out.set(row.nhs_number, {
+            status: 'superseded',
+            nhsNumber: row.nhs_number,
+            replacementNhsNumber: row.superseded_by,
+            person: row.r_nhs_number
+              ? {
+                  nhsNumber: row.r_nhs_number,
+                  familyName: row.r_family_name!,
+                  givenNames: row.r_given_names!,
+                  birthDate: row.r_birth_date!,
+                  gender: row.r_gender as Gender,
+                  sensitive: row.r_sensitive!,
+                  deathDate: row.r_death_date,
+                  motherNhsNumber: row.r_mother_nhs_number,
+                }
+              : null,
+          });
+        } else {
+          out.set(row.nhs_number, { status: 'invalidated', nhsNumber: row.nhs_number });
+        }
+      }
+      for (const n of slice) if (!out.has(n)) out.set(n, { status: 'not-found', nhsNumber: n });
+    }
+    return out;
+  }
+}

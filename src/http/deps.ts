@@ -1,0 +1,22 @@
+/** What the HTTP layer needs from the running service; src/app.ts builds it. */
+import type { TokenVerifier } from '../auth/tokens.ts';
+import type { DemoTokenService } from '../auth/tokens.ts';
+import type { Mode } from '../config.ts';
+import type { DemographicsListener } from '../demographics/admin.ts';
+import type { SwitchableDemographics } from '../demographics/faults.ts';
+import type { Clock, SettableClock } from '../domain/clock.ts';
+import type { Engine, Executor } from '../store/db.ts';
+
+export interface HttpDeps {
+  mode: Mode;
+  engine: Engine;
+  db: Executor;
+  clock: Clock;
+  /** Demo mode only: the clock /dev/clock moves. */
+  settableClock: SettableClock | null;
+  demographics: SwitchableDemographics;
+  demographicsListeners: readonly DemographicsListener[];
+  verifier: TokenVerifier;
+  /** Demo mode only: the service's own token issuer. */
+  demoTokens: DemoTokenService | null;
+}

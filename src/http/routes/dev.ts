@@ -1,0 +1,68 @@
+/**
+ * INTERFACE §1 demo-mode helpers. These routes are only registered in demo mode, so in production
+ * mode every /dev/ path answers 404. They are open (no token): they exist to make tokens.
+ */
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { parsePersona } from '../../auth/personas.ts';
+import { invalidValue } from '../../domain/outcomes.ts';
+import type { HttpDeps } from '../deps.ts';
+
+const PUBLIC = { allow: 'public' as const };
+
+export function devRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  const tokens = deps.demoTokens;
+  const clock = deps.settableClock;
+  if (!tokens || !clock) throw new Error('dev routes need demo mode');
+
+  app.post('/dev/token', { config: PUBLIC }, async (req) => tokens.issue(parsePersona(req.body)));
+
+  app.get('/dev/clock', { config: PUBLIC }, async () => ({ now: clock.now().toISOString(), fixed: clock.isFixed() }));
+
+  app.post(
+    '/dev/clock',
+    {
+      config: PUBLIC,
+      schema: {
+        body: Type.Object(
+          { now: Type.Unsafe<string | null>({ type: ['string', 'null'] }) },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (req) => {
+      const { now } = req.body as { now: string | null };
+      if (now === null) clock.set(null);
+      else {
+        // An instant with an explicit zone, as the contract says: "2027-01-05T09:00:00Z".
+        const ok = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(now);
+        const t = Date.parse(now);
+        if (!ok || Number.isNaN(t)) throw invalidValue('now', 'now must be an ISO 8601 instant with a zone, or null');
+        clock.set(new Date(t));
+      }
+      return { now: clock.now().toISOString(), fixed: clock.isFixed() };
+    },
+  );
+
+  app.get('/dev/faults', { config: PUBLIC }, async () => ({
+    demographics: deps.demographics.available ? 'available' : 'unavailable',
+  }));
+
+  app.post(
+    '/dev/faults',
+    {
+      config: PUBLIC,
+      schema: {
+        body: Type.Object(
+          { demographics: Type.Union([Type.Literal('available'), Type.Literal('unavailable')]) },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (req) => {
+      const { demographics } = req.body as { demographics: 'available' | 'unavailable' };
+      deps.demographics.setAvailable(demographics === 'available');
+      return { demographics };
+    },
+  );
+}
