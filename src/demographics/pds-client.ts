@@ -186,8 +186,8 @@ export class PdsFhirClient implements DemographicsService {
 
 /**
  * What a PDS Patient says about the number asked for. Throws `DemographicsUnavailable` when the resource
- * is not shaped as PDS documents it, or holds something a `Person` cannot carry without guessing (no usual
- * name, a partial birth date such as `2010-10` or `2010`, which PDS admits for a few poor-quality records).
+ * is not shaped as PDS documents it. Gaps PDS admits for a few poor-quality records (no usual name, a
+ * partial birth date such as `2010-10`) are passed on as they are, so that record fails to match.
  *
  * A "very restricted" (V) record comes back with everything but `id`, `identifier` and `meta` removed. It is
  * mapped to a sensitive Person whose withheld fields are empty (`familyName` '', `givenNames` [],
@@ -216,27 +216,33 @@ export function patientToTrace(
 }
 
 function fullPerson(id: string, patient: Patient, sensitive: boolean, today: IsoDate): Person {
+  // A record PDS holds with gaps (no usual name, a partial date such as "2010-10") is still an answer
+  // for this number: it is kept as PDS gives it, so matching fails on that field (CPR03) for this one
+  // record instead of failing the whole file. Never guessed, never completed.
   const name = currentUsualName(patient.name, today);
-  if (!name) throw unexpected('the Patient has no usual name');
-  const familyName = name.family?.trim();
-  if (!familyName) throw unexpected('the usual name has no family name');
-  const givenNames = name.given ?? [];
+  const givenNames = name?.given ?? [];
   if (!Array.isArray(givenNames) || !givenNames.every((g) => typeof g === 'string')) {
     throw unexpected('the usual name has malformed given names');
   }
   const birthDate = patient.birthDate;
-  if (birthDate === undefined) throw unexpected('the Patient has no birth date');
-  if (!isIsoDate(birthDate)) throw unexpected(`the birth date is not a full date (${shape(birthDate)})`);
+  if (birthDate !== undefined && !isPartialOrFullDate(birthDate)) {
+    throw unexpected(`the birth date is not a FHIR date (${shape(birthDate)})`);
+  }
   return {
     nhsNumber: id,
-    familyName,
+    familyName: name?.family?.trim() ?? '',
     givenNames: givenNames.filter((g) => g.trim() !== ''),
-    birthDate,
+    birthDate: birthDate ?? '',
     gender: gender(patient.gender),
     sensitive,
     deathDate: deathDate(patient),
     motherNhsNumber: null,
   };
+}
+
+/** FHIR `date`: YYYY, YYYY-MM or YYYY-MM-DD. */
+function isPartialOrFullDate(value: unknown): value is string {
+  return typeof value === 'string' && (/^\d{4}(-\d{2})?$/.test(value) || isIsoDate(value));
 }
 
 function veryRestrictedPerson(id: string, patient: Patient): Person {
@@ -298,15 +304,16 @@ function gender(value: unknown): Gender {
   throw unexpected(`unknown gender ${JSON.stringify(value)}`);
 }
 
-/** The date part of `deceasedDateTime` (its own calendar date, not shifted to UTC). */
+/**
+ * The date part of `deceasedDateTime` (its own calendar date, not shifted to UTC). A partial date is
+ * kept as given; a death recorded with no date at all is '' (deceased, date unknown): either way the
+ * person is deceased, which is what CP-IS needs to know.
+ */
 function deathDate(patient: Patient): IsoDate | null {
   const value = patient.deceasedDateTime;
-  if (value === undefined) {
-    if (patient.deceasedBoolean === true) throw unexpected('the Patient is deceased with no date of death');
-    return null;
-  }
+  if (value === undefined) return patient.deceasedBoolean === true ? '' : null;
   const date = typeof value === 'string' ? value.slice(0, 10) : '';
-  if (!isIsoDate(date)) throw unexpected(`the date of death is not a full date (${shape(value)})`);
+  if (!isPartialOrFullDate(date)) throw unexpected(`the date of death is not a FHIR date (${shape(value)})`);
   return date;
 }
 

@@ -76,7 +76,7 @@ export async function adminPutOrganisation(deps: DirectoryDeps, who: Principal, 
   });
 }
 
-/** Import many organisations at once (the CLI's `directory import`): all or nothing. */
+/** Import many organisations at once (the CLI's `directory import`): all or nothing, merged into what is known. */
 export async function adminImportOrganisations(
   deps: DirectoryDeps,
   who: Principal,
@@ -90,7 +90,7 @@ export async function adminImportOrganisations(
   });
   const now = deps.clock.now();
   return transact(deps.db, async (trx) => {
-    const created = await putOrganisations(trx, now, orgs);
+    const created = await putOrganisations(trx, now, orgs, 'merge');
     await appendAudit(trx, now, [
       {
         category: 'admin',

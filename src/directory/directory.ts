@@ -64,8 +64,19 @@ function organisationRow(o: OrganisationInput, now: Date): OrganisationTable {
   };
 }
 
-/** Create or replace organisations (one statement per 1,000). Returns the codes that were new. */
-export async function putOrganisations(trx: Tx, now: Date, orgs: readonly OrganisationInput[]): Promise<Set<string>> {
+/**
+ * Create or update organisations (one statement per 1,000). Returns the codes that were new.
+ * `replace` (an admin PUT) sets every field as given. `merge` (an ODS import) keeps what the
+ * directory already knows where the import is silent: ODS extracts rarely carry phone numbers and
+ * never a site's setting, so an import must not wipe a phone or turn an emergency department into
+ * "other".
+ */
+export async function putOrganisations(
+  trx: Tx,
+  now: Date,
+  orgs: readonly OrganisationInput[],
+  mode: 'replace' | 'merge' = 'replace',
+): Promise<Set<string>> {
   const created = new Set<string>();
   for (let i = 0; i < orgs.length; i += 1000) {
     const rows = orgs.slice(i, i + 1000).map((o) => organisationRow(o, now));
@@ -84,15 +95,32 @@ export async function putOrganisations(trx: Tx, now: Date, orgs: readonly Organi
       .insertInto('organisation')
       .values(rows)
       .onConflict((oc) =>
-        oc.column('ods_code').doUpdateSet((eb) => ({
-          name: eb.ref('excluded.name'),
-          setting: eb.ref('excluded.setting'),
-          parent_ods_code: eb.ref('excluded.parent_ods_code'),
-          town: eb.ref('excluded.town'),
-          phone: eb.ref('excluded.phone'),
-          postcode: eb.ref('excluded.postcode'),
-          updated_at: eb.ref('excluded.updated_at'),
-        })),
+        oc.column('ods_code').doUpdateSet((eb) =>
+          mode === 'replace'
+            ? {
+                name: eb.ref('excluded.name'),
+                setting: eb.ref('excluded.setting'),
+                parent_ods_code: eb.ref('excluded.parent_ods_code'),
+                town: eb.ref('excluded.town'),
+                phone: eb.ref('excluded.phone'),
+                postcode: eb.ref('excluded.postcode'),
+                updated_at: eb.ref('excluded.updated_at'),
+              }
+            : {
+                name: eb.ref('excluded.name'),
+                setting: eb
+                  .case()
+                  .when(eb.ref('excluded.setting'), '=', 'other')
+                  .then(eb.ref('organisation.setting'))
+                  .else(eb.ref('excluded.setting'))
+                  .end(),
+                parent_ods_code: eb.fn.coalesce('excluded.parent_ods_code', 'organisation.parent_ods_code'),
+                town: eb.fn.coalesce('excluded.town', 'organisation.town'),
+                phone: eb.fn.coalesce('excluded.phone', 'organisation.phone'),
+                postcode: eb.fn.coalesce('excluded.postcode', 'organisation.postcode'),
+                updated_at: eb.ref('excluded.updated_at'),
+              },
+        ),
       )
       .execute();
   }

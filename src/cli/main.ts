@@ -1,0 +1,165 @@
+/**
+ * The `cpis` command. `serve` runs the service; `migrate` and `seed` work on the store directly
+ * (the data-directory lock stops them while a service holds an embedded store); everything that
+ * needs a running service talks to it over HTTP.
+ */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { Command, Option } from 'commander';
+import { startService, storeConfigOf } from '../app.ts';
+import { ConfigError, ENVIRONMENT, loadConfig } from '../config.ts';
+import { loadDemoWorld } from '../demo/world.ts';
+import { detectOdsKind, type OdsFileKind, parseOdsCsv } from '../directory/ods-csv.ts';
+import { londonDateOf } from '../domain/dates.ts';
+import { checkNhsNumber, formatNhsNumber, nextValidNhsNumber } from '../domain/nhs-number.ts';
+import { DataDirLockedError } from '../store/lock.ts';
+import { openStore } from '../store/db.ts';
+import { migrateToLatest } from '../store/migrate.ts';
+import { CliError, ServiceClient } from './client.ts';
+
+const program = new Command()
+  .name('cpis')
+  .description('Open CP-IS: Child Protection - Information Sharing')
+  .showHelpAfterError()
+  .addHelpText(
+    'after',
+    `\nEnvironment:\n${ENVIRONMENT.map(([name, dflt, what]) => `  ${name.padEnd(20)} ${what} (default ${dflt})`).join('\n')}`,
+  );
+
+const urlOption = () => new Option('--url <url>', 'service URL (default CPIS_URL, or http://HOST:PORT)');
+const tokenOption = () => new Option('--token <token>', 'bearer token (default CPIS_TOKEN; in demo mode a persona token)');
+
+program
+  .command('serve')
+  .description('run the service (demo mode and the embedded store unless configured otherwise)')
+  .action(async () => {
+    const service = await startService({ config: loadConfig() });
+    let stopping = false;
+    const shutdown = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      service.logger.info({ signal }, 'stopping');
+      await service.stop();
+      process.exit(0);
+    };
+    process.on('SIGINT', () => void shutdown('SIGINT'));
+    process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  });
+
+program
+  .command('migrate')
+  .description('bring the database schema up to date')
+  .action(async () => {
+    const config = loadConfig();
+    const store = await openStore(storeConfigOf(config));
+    try {
+      const { applied } = await migrateToLatest(store.db);
+      console.log(applied.length ? `applied: ${applied.join(', ')}` : 'schema already up to date');
+    } finally {
+      await store.close();
+    }
+  });
+
+program
+  .command('seed')
+  .description('load the demo world (organisations, local authorities, synthetic people) into the store')
+  .option('--people <n>', 'synthetic people to generate', (v) => positiveInt('--people', v))
+  .option('--seed <n>', 'seed of the population (same seed, same people)', (v) => positiveInt('--seed', v))
+  .action(async (opts: { people?: number; seed?: number }) => {
+    const config = loadConfig();
+    const store = await openStore(storeConfigOf(config));
+    try {
+      await migrateToLatest(store.db);
+      const summary = await loadDemoWorld(store.db, new Date(), {
+        people: opts.people ?? config.demoPeople,
+        seed: opts.seed ?? config.demoSeed,
+      });
+      console.log(
+        `demo world on ${store.engine}: ${summary.organisations} organisations, ${summary.localAuthorities} local authorities, ` +
+          `${summary.people} people added in ${summary.seconds.toFixed(1)} s`,
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
+const nhs = program.command('nhs-number').description('NHS number tools');
+nhs
+  .command('check')
+  .description('check NHS numbers (Modulus 11); exits 1 if any is invalid')
+  .argument('<numbers...>')
+  .action((numbers: string[]) => {
+    let bad = 0;
+    for (const n of numbers) {
+      const r = checkNhsNumber(n);
+      if (r.ok) console.log(`${formatNhsNumber(r.nhsNumber)}  valid${r.nhsNumber.startsWith('999') ? ' (test range)' : ''}`);
+      else {
+        bad++;
+        console.log(`${n}  invalid: ${r.message}`);
+      }
+    }
+    process.exitCode = bad ? 1 : 0;
+  });
+nhs
+  .command('generate')
+  .description('print valid NHS numbers from the test range (999...), for synthetic data only')
+  .option('--count <n>', 'how many', (v) => positiveInt('--count', v), 5)
+  .option('--from <nine>', 'start from these nine leading digits (must start 999)')
+  .action((opts: { count: number; from?: string }) => {
+    let nine: number;
+    if (opts.from !== undefined) {
+      if (!/^999\d{6}$/.test(opts.from)) throw new CliError('--from must be nine digits starting 999');
+      nine = Number(opts.from);
+    } else nine = 999_000_000 + Math.floor(Math.random() * 999_000);
+    for (let i = 0; i < opts.count; i++) {
+      const r = nextValidNhsNumber(nine);
+      if (!r.nhsNumber.startsWith('999')) break;
+      console.log(r.nhsNumber);
+      nine = r.nextNine;
+    }
+  });
+
+const directory = program.command('directory').description('organisation directory');
+directory
+  .command('import')
+  .description('import an NHS ODS CSV extract (etr.csv trusts, ets.csv sites, epraccur.csv GP practices) into a running service')
+  .argument('<file>')
+  .addOption(new Option('--kind <kind>', 'file layout (default: from the file name)').choices(['trusts', 'sites', 'gp-practices']))
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .action(async (file: string, opts: { kind?: OdsFileKind; url?: string; token?: string }) => {
+    const kind = opts.kind ?? detectOdsKind(basename(file));
+    if (!kind) throw new CliError(`cannot tell the layout of ${basename(file)} from its name: give --kind trusts|sites|gp-practices`);
+    const parsed = parseOdsCsv(readFileSync(file, 'utf8'), kind, londonDateOf(new Date()));
+    for (const p of parsed.problems.slice(0, 20)) console.error(`line ${p.line}: ${p.message}`);
+    if (parsed.problems.length > 20) console.error(`... and ${parsed.problems.length - 20} more problems`);
+    const client = new ServiceClient(opts);
+    let created = 0;
+    let updated = 0;
+    for (let i = 0; i < parsed.organisations.length; i += 5000) {
+      const r = await client.call<{ created: number; updated: number }>({ kind: 'admin' }, 'POST', '/admin/v1/organisations/import', {
+        organisations: parsed.organisations.slice(i, i + 5000),
+      });
+      created += r.created;
+      updated += r.updated;
+    }
+    console.log(
+      `${basename(file)} (${kind}): ${created} created, ${updated} updated, ${parsed.skippedClosed} closed skipped, ` +
+        `${parsed.problems.length} rows unreadable`,
+    );
+    if (parsed.problems.length) process.exitCode = 2;
+  });
+
+function positiveInt(name: string, v: string): number {
+  if (!/^\d+$/.test(v)) throw new CliError(`${name} must be a whole number`);
+  return Number(v);
+}
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CliError || err instanceof ConfigError || err instanceof DataDirLockedError) {
+    console.error(`cpis: ${err.message}`);
+    process.exit(1);
+  }
+  console.error(err);
+  process.exit(1);
+});
