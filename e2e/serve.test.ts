@@ -21,8 +21,18 @@ interface Running {
 
 async function serve(env: NodeJS.ProcessEnv): Promise<Running> {
   const port = await freePort();
-  const fullEnv = { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', CPIS_DEMO_PEOPLE: '300', CPIS_LOG_LEVEL: 'warn' };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const fullEnv = {
+    ...process.env,
+    ...env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    CPIS_DEMO_PEOPLE: '300',
+    CPIS_LOG_LEVEL: 'warn',
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
+    env: fullEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (d) => {
     out += d;
@@ -51,7 +61,11 @@ async function stop(r: Running): Promise<number | null> {
 }
 
 async function adminToken(url: string): Promise<string> {
-  const res = await fetch(`${url}/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"kind":"admin"}' });
+  const res = await fetch(`${url}/dev/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"kind":"admin"}',
+  });
   return ((await res.json()) as { access_token: string }).access_token;
 }
 
@@ -85,20 +99,36 @@ describe.each(engines())('cpis serve on %s', (engine) => {
     expect(ed).toMatchObject({ odsCode: 'R1H12', setting: 'emergency-department', parentOdsCode: 'R1H' });
     const johnny = await (await fetch(`${r.url}/admin/v1/demographics/9990000018`, { headers: auth })).json();
     expect(johnny).toMatchObject({ familyName: 'SMITH', givenNames: ['Johnny'], birthDate: '2021-05-02' });
-    const las = (await (await fetch(`${r.url}/admin/v1/local-authorities`, { headers: auth })).json()) as { localAuthorities: unknown[] };
+    const las = (await (await fetch(`${r.url}/admin/v1/local-authorities`, { headers: auth })).json()) as {
+      localAuthorities: unknown[];
+    };
     expect(las.localAuthorities.length).toBeGreaterThanOrEqual(20);
 
-    const cli = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'directory', 'import', 'e2e/fixtures/etr.csv', '--url', r.url], {
-      env: r.env,
-      encoding: 'utf8',
-    });
+    const cli = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'directory', 'import', 'e2e/fixtures/etr.csv', '--url', r.url],
+      {
+        env: r.env,
+        encoding: 'utf8',
+      },
+    );
     expect(cli.stderr).toBe('');
-    expect(cli.stdout).toMatch(/etr\.csv \(trusts\): 2 created, 1 updated, 1 closed skipped, 0 rows unreadable/);
+    expect(cli.stdout).toMatch(
+      /etr\.csv \(trusts\): 2 created, 1 updated, 1 closed skipped, 0 rows unreadable/,
+    );
     const rqw = await (await fetch(`${r.url}/admin/v1/organisations/RQW`, { headers: auth })).json();
-    expect(rqw).toMatchObject({ name: 'The Princess Alexandra Hospital NHS Trust', setting: 'trust', town: 'Harlow' });
+    expect(rqw).toMatchObject({
+      name: 'The Princess Alexandra Hospital NHS Trust',
+      setting: 'trust',
+      town: 'Harlow',
+    });
     // The import names Barts from ODS but keeps the switchboard number the directory already had.
     const barts = await (await fetch(`${r.url}/admin/v1/organisations/R1H`, { headers: auth })).json();
-    expect(barts).toMatchObject({ name: 'Barts Health NHS Trust', phone: '020 7946 0100', postcode: 'E1 2ES' });
+    expect(barts).toMatchObject({
+      name: 'Barts Health NHS Trust',
+      phone: '020 7946 0100',
+      postcode: 'E1 2ES',
+    });
 
     expect(await stop(r)).toBe(0);
   });

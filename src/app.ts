@@ -8,13 +8,13 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { DemoTokenService, remoteVerifier, type TokenVerifier } from './auth/tokens.ts';
 import type { Config } from './config.ts';
+import { isEmptyStore, loadDemoWorld } from './demo/world.ts';
 import type { DemographicsListener } from './demographics/admin.ts';
 import { SwitchableDemographics } from './demographics/faults.ts';
 import { PdsFhirClient } from './demographics/pds-client.ts';
 import { LocalRegister } from './demographics/register.ts';
 import type { DemographicsService } from './demographics/types.ts';
-import { isEmptyStore, loadDemoWorld } from './demo/world.ts';
-import { SettableClock, systemClock, type Clock } from './domain/clock.ts';
+import { type Clock, SettableClock, systemClock } from './domain/clock.ts';
 import type { HttpDeps } from './http/deps.ts';
 import { buildHttp } from './http/server.ts';
 import { createLogger } from './log.ts';
@@ -90,7 +90,10 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     // 5. Directory and, on an empty demo store, the demo world.
     if (opts.demoWorld ?? config.mode === 'demo') {
       if (await isEmptyStore(store.db)) {
-        const summary = await loadDemoWorld(store.db, clock.now(), { people: config.demoPeople, seed: config.demoSeed });
+        const summary = await loadDemoWorld(store.db, clock.now(), {
+          people: config.demoPeople,
+          seed: config.demoSeed,
+        });
         logger.info(summary, 'demo world loaded');
       }
     }

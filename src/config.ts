@@ -34,22 +34,37 @@ export const ENVIRONMENT: ReadonlyArray<[string, string, string]> = [
   ['HOST', '127.0.0.1', 'interface to listen on'],
   ['PORT', '8080', 'port to listen on'],
   ['CPIS_DATA_DIR', './.cpis-data', 'data directory: embedded database, lock file, demo signing key'],
-  ['DATABASE_URL', '(unset)', 'PostgreSQL 15 URL (`postgres://user:pass@host:5432/db`); unset means the embedded store'],
+  [
+    'DATABASE_URL',
+    '(unset)',
+    'PostgreSQL 15 URL (`postgres://user:pass@host:5432/db`); unset means the embedded store',
+  ],
   ['CPIS_DB_POOL_SIZE', '10', 'PostgreSQL connections per process'],
   ['CPIS_AUTH_ISSUER', '(unset)', 'production: the trusted token issuer (`iss`)'],
   ['CPIS_AUTH_JWKS_URL', '(unset)', "production: the issuer's JWKS URL"],
   ['CPIS_AUTH_AUDIENCE', 'open-cpis', 'expected token audience (`aud`)'],
   ['CPIS_DEMOGRAPHICS', 'local', '`local` (the register in the store) or `pds` (the PDS FHIR API)'],
-  ['CPIS_PDS_BASE_URL', '(unset)', 'with `pds`: e.g. https://sandbox.api.service.nhs.uk/personal-demographics/FHIR/R4'],
+  [
+    'CPIS_PDS_BASE_URL',
+    '(unset)',
+    'with `pds`: e.g. https://sandbox.api.service.nhs.uk/personal-demographics/FHIR/R4',
+  ],
   ['CPIS_PDS_TOKEN', '(unset)', 'with `pds`: bearer token sent to PDS (optional for the sandbox)'],
   ['CPIS_DEMO_PEOPLE', '5000', 'demo mode: size of the synthetic population loaded on an empty store'],
   ['CPIS_DEMO_SEED', '20261122', 'demo mode: seed of the synthetic population (same seed, same people)'],
   ['CPIS_LOG_LEVEL', 'info', 'fatal, error, warn, info, debug, trace or silent'],
+  ['CPIS_URL', 'http://HOST:PORT', 'CLI: the running service to talk to'],
+  [
+    'CPIS_TOKEN',
+    '(unset)',
+    'CLI: a bearer token to use instead of asking /dev/token (needed in production mode)',
+  ],
 ];
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const mode = (env.CPIS_MODE ?? 'demo') as Mode;
-  if (mode !== 'demo' && mode !== 'production') throw new ConfigError('CPIS_MODE', 'must be demo or production');
+  if (mode !== 'demo' && mode !== 'production')
+    throw new ConfigError('CPIS_MODE', 'must be demo or production');
 
   const issuer = env.CPIS_AUTH_ISSUER || null;
   const jwksUrl = env.CPIS_AUTH_JWKS_URL || null;

@@ -20,7 +20,10 @@ export const TEMPLATE_DB = 'cpis_template';
 
 export function testEngines(): Engine[] {
   const raw = process.env.CPIS_TEST_ENGINES ?? 'pglite,postgres';
-  const engines = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const engines = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const e of engines) if (e !== 'pglite' && e !== 'postgres') throw new Error(`unknown engine ${e}`);
   return engines as Engine[];
 }
@@ -44,7 +47,11 @@ export async function openTestStore(engine: Engine): Promise<Store> {
   } finally {
     await admin.end();
   }
-  const store = await openStore({ engine: 'postgres', url: adminUrl.replace(/\/postgres$/, `/${name}`), poolSize: 8 });
+  const store = await openStore({
+    engine: 'postgres',
+    url: adminUrl.replace(/\/postgres$/, `/${name}`),
+    poolSize: 8,
+  });
   return {
     ...store,
     async close() {

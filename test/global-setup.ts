@@ -3,8 +3,7 @@
  * build a migrated PGlite image. Each test file then gets its own fresh, migrated database on either
  * engine in well under a second (see test/engines.ts).
  */
-import { writeFileSync } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';

@@ -34,7 +34,10 @@ export const pasSystem = (over: Partial<Extract<Persona, { kind: 'health-system'
   kind: 'health-system',
   asid: '200000001234',
   organisation: { odsCode: 'RJE01' },
-  responsiblePerson: { name: 'Sam Reed', jobRole: { code: 'R8003', display: 'Health Professional Access Role' } },
+  responsiblePerson: {
+    name: 'Sam Reed',
+    jobRole: { code: 'R8003', display: 'Health Professional Access Role' },
+  },
   activities: ['B0107'],
   ...over,
 });
@@ -76,7 +79,10 @@ export async function buildTestApp(engine: Engine, opts: TestAppOptions = {}): P
     CPIS_DATA_DIR: dataDir,
     CPIS_DEMO_PEOPLE: String(opts.demoPeople ?? 200),
     ...(opts.mode === 'production'
-      ? { CPIS_AUTH_ISSUER: 'https://auth.example.nhs.uk', CPIS_AUTH_JWKS_URL: 'https://auth.example.nhs.uk/jwks' }
+      ? {
+          CPIS_AUTH_ISSUER: 'https://auth.example.nhs.uk',
+          CPIS_AUTH_JWKS_URL: 'https://auth.example.nhs.uk/jwks',
+        }
       : {}),
     ...opts.env,
   });

@@ -37,7 +37,8 @@ export const GENESIS_HASH = '0'.repeat(64);
 /** JSON with object keys sorted at every level and no whitespace: one byte string per value. */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') {
-    if (typeof value === 'number' && !Number.isFinite(value)) throw new Error('non-finite number in audit entry');
+    if (typeof value === 'number' && !Number.isFinite(value))
+      throw new Error('non-finite number in audit entry');
     return JSON.stringify(value ?? null);
   }
   if (value instanceof Date) return JSON.stringify(value.toISOString());
@@ -67,7 +68,11 @@ export function entryHash(prevHash: string, e: AuditEntry): string {
  * Append entries in the caller's transaction. Locks the chain head until the transaction ends, so
  * keep audited transactions short (the query path batches many requests into one; see src/query).
  */
-export async function appendAudit(trx: Tx, recordedAt: Date, entries: readonly AuditEntryInput[]): Promise<number[]> {
+export async function appendAudit(
+  trx: Tx,
+  recordedAt: Date,
+  entries: readonly AuditEntryInput[],
+): Promise<number[]> {
   if (entries.length === 0) return [];
   const head = await trx
     .selectFrom('audit_head')
@@ -108,7 +113,10 @@ export async function appendAudit(trx: Tx, recordedAt: Date, entries: readonly A
   });
   // Insert in slices to stay far below the protocol's parameter limit.
   for (let i = 0; i < rows.length; i += 1000) {
-    await trx.insertInto('audit_log').values(rows.slice(i, i + 1000)).execute();
+    await trx
+      .insertInto('audit_log')
+      .values(rows.slice(i, i + 1000))
+      .execute();
   }
   await trx.updateTable('audit_head').set({ seq, hash: prev }).where('id', '=', 1).execute();
   return rows.map((r) => r.seq);

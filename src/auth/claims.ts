@@ -43,7 +43,7 @@ export interface NrbacRole {
 /** A stable 12-digit role profile id for a user at an organisation (CIS2 role ids are 12 digits). */
 export function roleProfileIdFor(sdsUserId: string, odsCode: string): string {
   const h = createHash('sha256').update(`${sdsUserId}|${odsCode}`).digest();
-  return String(h.readBigUInt64BE(0) % 900_000_000_000n + 100_000_000_000n);
+  return String((h.readBigUInt64BE(0) % 900_000_000_000n) + 100_000_000_000n);
 }
 
 export function personaToClaims(persona: Persona): JWTPayload {
@@ -85,7 +85,12 @@ export function personaToClaims(persona: Persona): JWTPayload {
           : {}),
       };
     case 'local-authority':
-      return { sub: `la:${persona.laCode}`, client_id: `la:${persona.laCode}`, scope: SCOPE_LOCAL_AUTHORITY, la_code: persona.laCode };
+      return {
+        sub: `la:${persona.laCode}`,
+        client_id: `la:${persona.laCode}`,
+        scope: SCOPE_LOCAL_AUTHORITY,
+        la_code: persona.laCode,
+      };
     case 'admin':
       return { sub: 'admin', client_id: 'cpis-admin', scope: SCOPE_ADMIN };
   }
@@ -132,7 +137,11 @@ function healthUser(c: JWTPayload): ClaimsResult {
   const roles = Array.isArray(c.nhsid_nrbac_roles) ? (c.nhsid_nrbac_roles as Partial<NrbacRole>[]) : [];
   const selected = str(c.selected_roleid);
   // Authorisation comes from the role the user selected at sign-in, never from any other role they hold.
-  const role = selected ? roles.find((r) => r.person_roleid === selected) : roles.length === 1 ? roles[0] : undefined;
+  const role = selected
+    ? roles.find((r) => r.person_roleid === selected)
+    : roles.length === 1
+      ? roles[0]
+      : undefined;
   if (!role) return { ok: false, reason: 'token has no selected role in nhsid_nrbac_roles' };
   const orgCode = str(role.org_code);
   if (!orgCode) return { ok: false, reason: 'selected role has no org_code' };

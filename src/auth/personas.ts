@@ -23,7 +23,11 @@ function str(field: string, v: unknown, re?: RegExp, hint?: string): string {
 
 function onlyKeys(field: string, o: Obj, allowed: string[]): void {
   for (const k of Object.keys(o)) {
-    if (!allowed.includes(k)) throw invalidValue(field ? `${field}.${k}` : k, `${field ? `${field}.` : ''}${k} is not a recognised field`);
+    if (!allowed.includes(k))
+      throw invalidValue(
+        field ? `${field}.${k}` : k,
+        `${field ? `${field}.` : ''}${k} is not a recognised field`,
+      );
   }
 }
 
@@ -37,8 +41,10 @@ function jobRole(field: string, v: unknown): JobRole {
 }
 
 function activities(v: unknown): string[] {
-  if (v === undefined) throw missingValue('activities', 'activities must list RBAC activity codes (it may be empty)');
-  if (!Array.isArray(v)) throw invalidValue('activities', 'activities must be an array of RBAC activity codes');
+  if (v === undefined)
+    throw missingValue('activities', 'activities must list RBAC activity codes (it may be empty)');
+  if (!Array.isArray(v))
+    throw invalidValue('activities', 'activities must be an array of RBAC activity codes');
   return v.map((a, i) => str(`activities[${i}]`, a, ACTIVITY, 'must be an RBAC activity code like B0107'));
 }
 
@@ -52,10 +58,17 @@ export function parsePersona(body: unknown): Persona {
       onlyKeys('organisation', org, ['odsCode']);
       return {
         kind,
-        sdsUserId: str('sdsUserId', o.sdsUserId, /^[0-9A-Za-z-]{1,40}$/, 'must be an SDS user id (letters, digits)'),
+        sdsUserId: str(
+          'sdsUserId',
+          o.sdsUserId,
+          /^[0-9A-Za-z-]{1,40}$/,
+          'must be an SDS user id (letters, digits)',
+        ),
         name: str('name', o.name),
         jobRole: jobRole('jobRole', o.jobRole),
-        organisation: { odsCode: str('organisation.odsCode', org.odsCode, CODE, 'must be an ODS code').toUpperCase() },
+        organisation: {
+          odsCode: str('organisation.odsCode', org.odsCode, CODE, 'must be an ODS code').toUpperCase(),
+        },
         activities: activities(o.activities),
       };
     }
@@ -67,12 +80,17 @@ export function parsePersona(body: unknown): Persona {
       if (o.responsiblePerson !== undefined) {
         const rp = obj('responsiblePerson', o.responsiblePerson);
         onlyKeys('responsiblePerson', rp, ['name', 'jobRole']);
-        responsiblePerson = { name: str('responsiblePerson.name', rp.name), jobRole: jobRole('responsiblePerson.jobRole', rp.jobRole) };
+        responsiblePerson = {
+          name: str('responsiblePerson.name', rp.name),
+          jobRole: jobRole('responsiblePerson.jobRole', rp.jobRole),
+        };
       }
       return {
         kind,
         asid: str('asid', o.asid, /^[0-9]{1,20}$/, 'must be a Spine ASID (digits)'),
-        organisation: { odsCode: str('organisation.odsCode', org.odsCode, CODE, 'must be an ODS code').toUpperCase() },
+        organisation: {
+          odsCode: str('organisation.odsCode', org.odsCode, CODE, 'must be an ODS code').toUpperCase(),
+        },
         ...(responsiblePerson ? { responsiblePerson } : {}),
         activities: activities(o.activities),
       };

@@ -5,7 +5,12 @@
  */
 
 export type PrincipalKind = 'health-user' | 'health-system' | 'local-authority' | 'admin';
-export const PRINCIPAL_KINDS: readonly PrincipalKind[] = ['health-user', 'health-system', 'local-authority', 'admin'];
+export const PRINCIPAL_KINDS: readonly PrincipalKind[] = [
+  'health-user',
+  'health-system',
+  'local-authority',
+  'admin',
+];
 
 export interface JobRole {
   code: string;

@@ -39,10 +39,20 @@ describe('demo tokens', () => {
     expect(claims.iss).toBe(DEMO_ISSUER);
     expect(claims.nhsid_useruid).toBe('555000000202');
     const roles = claims.nhsid_nrbac_roles as Record<string, unknown>[];
-    expect(roles[0]).toMatchObject({ org_code: 'RRK15', role_code: 'R8001', role_name: 'Nurse Access Role', activity_codes: ['B0107', 'B0170'] });
+    expect(roles[0]).toMatchObject({
+      org_code: 'RRK15',
+      role_code: 'R8001',
+      role_name: 'Nurse Access Role',
+      activity_codes: ['B0107', 'B0170'],
+    });
     expect(claims.selected_roleid).toBe(roles[0]!.person_roleid);
     const p = await demo.verifier.verify(access_token);
-    expect(p).toMatchObject({ kind: 'health-user', sdsUserId: '555000000202', orgCode: 'RRK15', activities: ['B0107', 'B0170'] });
+    expect(p).toMatchObject({
+      kind: 'health-user',
+      sdsUserId: '555000000202',
+      orgCode: 'RRK15',
+      activities: ['B0107', 'B0170'],
+    });
   });
 
   it('issues client-credential tokens for systems, local authorities and admins', async () => {
@@ -57,14 +67,26 @@ describe('demo tokens', () => {
         })
       ).access_token,
     );
-    expect(sys).toMatchObject({ kind: 'health-system', asid: '200000001234', orgCode: 'NNJ', responsiblePerson: { name: 'Sam Reed' } });
-    const la = await demo.verifier.verify((await demo.issue({ kind: 'local-authority', laCode: 'E08000025' })).access_token);
+    expect(sys).toMatchObject({
+      kind: 'health-system',
+      asid: '200000001234',
+      orgCode: 'NNJ',
+      responsiblePerson: { name: 'Sam Reed' },
+    });
+    const la = await demo.verifier.verify(
+      (await demo.issue({ kind: 'local-authority', laCode: 'E08000025' })).access_token,
+    );
     expect(la).toMatchObject({ kind: 'local-authority', laCode: 'E08000025' });
-    expect((await demo.verifier.verify((await demo.issue({ kind: 'admin' })).access_token)).kind).toBe('admin');
+    expect((await demo.verifier.verify((await demo.issue({ kind: 'admin' })).access_token)).kind).toBe(
+      'admin',
+    );
   });
 
   it('refuses an expired token', async () => {
-    const old = await demo.sign({ sub: 'admin', client_id: 'x', scope: 'cpis:admin' }, { issuedAt: Math.floor(Date.now() / 1000) - 7200, lifetimeS: 3600 });
+    const old = await demo.sign(
+      { sub: 'admin', client_id: 'x', scope: 'cpis:admin' },
+      { issuedAt: Math.floor(Date.now() / 1000) - 7200, lifetimeS: 3600 },
+    );
     expect(await refusal(demo.verifier.verify(old))).toMatch(/expired/);
   });
 
@@ -76,12 +98,21 @@ describe('demo tokens', () => {
 
   it('refuses a wrong issuer or audience', async () => {
     const claims = { sub: 'admin', client_id: 'x', scope: 'cpis:admin' };
-    expect(await refusal(demo.verifier.verify(await demo.sign(claims, { issuer: 'https://elsewhere' })))).toMatch(/iss/);
-    expect(await refusal(demo.verifier.verify(await demo.sign(claims, { audience: 'another-api' })))).toMatch(/aud/);
+    expect(
+      await refusal(demo.verifier.verify(await demo.sign(claims, { issuer: 'https://elsewhere' }))),
+    ).toMatch(/iss/);
+    expect(await refusal(demo.verifier.verify(await demo.sign(claims, { audience: 'another-api' })))).toMatch(
+      /aud/,
+    );
   });
 
   it('refuses a health user token with no selected role, and a token with no CP-IS scope', async () => {
-    const noRole = await demo.sign({ sub: 'u', nhsid_useruid: 'u', nhsid_nrbac_roles: [], selected_roleid: '1' });
+    const noRole = await demo.sign({
+      sub: 'u',
+      nhsid_useruid: 'u',
+      nhsid_nrbac_roles: [],
+      selected_roleid: '1',
+    });
     expect(await refusal(demo.verifier.verify(noRole))).toMatch(/selected role/);
     const noScope = await demo.sign({ sub: 'x', client_id: 'x', scope: 'openid' });
     expect(await refusal(demo.verifier.verify(noScope))).toMatch(/scope/);
@@ -130,10 +161,20 @@ describe('production tokens (a configured issuer and JWKS URL)', () => {
       nhsid_useruid: '555000000303',
       name: 'Dr Real',
       selected_roleid: '123456789012',
-      nhsid_nrbac_roles: [{ person_roleid: '123456789012', org_code: 'R1H12', role_code: 'R8000', role_name: 'Clinical', activity_codes: ['B0107'] }],
+      nhsid_nrbac_roles: [
+        {
+          person_roleid: '123456789012',
+          org_code: 'R1H12',
+          role_code: 'R8000',
+          role_name: 'Clinical',
+          activity_codes: ['B0107'],
+        },
+      ],
     });
     expect(await verifier.verify(real)).toMatchObject({ kind: 'health-user', orgCode: 'R1H12' });
     const demo = await DemoTokenService.ephemeral();
-    expect(await refusal(verifier.verify((await demo.issue({ kind: 'admin' })).access_token))).toMatch(/iss|trusted key/);
+    expect(await refusal(verifier.verify((await demo.issue({ kind: 'admin' })).access_token))).toMatch(
+      /iss|trusted key/,
+    );
   });
 });

@@ -79,7 +79,8 @@ function makeVerifier(opts: VerifierOptions): TokenVerifier {
 
 function describeJoseError(err: unknown): string {
   if (err instanceof errors.JWTExpired) return 'token has expired';
-  if (err instanceof errors.JWTClaimValidationFailed) return `token refused: ${err.claim} claim is not acceptable`;
+  if (err instanceof errors.JWTClaimValidationFailed)
+    return `token refused: ${err.claim} claim is not acceptable`;
   if (err instanceof errors.JWSSignatureVerificationFailed) return 'token signature is not valid';
   if (err instanceof errors.JWKSNoMatchingKey) return 'token was not signed by a trusted key';
   if (err instanceof errors.JOSEAlgNotAllowed) return 'token algorithm is not allowed';
@@ -121,7 +122,9 @@ export class DemoTokenService {
 
   /** Load the key from `<dataDir>/keys/`, creating it on first use. */
   static async open(dataDir: string): Promise<DemoTokenService> {
-    return DemoTokenService.fromJwk(await loadOrCreateKey(join(dataDir, 'keys', 'demo-signing-key.jwk.json')));
+    return DemoTokenService.fromJwk(
+      await loadOrCreateKey(join(dataDir, 'keys', 'demo-signing-key.jwk.json')),
+    );
   }
 
   /** A key that lives only in memory (tests). */

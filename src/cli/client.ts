@@ -15,7 +15,10 @@ export class ServiceClient {
 
   constructor(private readonly opts: ClientOptions = {}) {
     const host = process.env.HOST && process.env.HOST !== '0.0.0.0' ? process.env.HOST : '127.0.0.1';
-    this.baseUrl = (opts.url ?? process.env.CPIS_URL ?? `http://${host}:${process.env.PORT ?? 8080}`).replace(/\/+$/, '');
+    this.baseUrl = (opts.url ?? process.env.CPIS_URL ?? `http://${host}:${process.env.PORT ?? 8080}`).replace(
+      /\/+$/,
+      '',
+    );
   }
 
   /** A bearer token: the given/configured one, or a demo persona token from the service. */
@@ -55,7 +58,9 @@ export class ServiceClient {
     try {
       return await fetch(`${this.baseUrl}${path}`, { method, headers, body });
     } catch (err) {
-      throw new CliError(`cannot reach the service at ${this.baseUrl} (${(err as Error).message}); is it running? (cpis serve)`);
+      throw new CliError(
+        `cannot reach the service at ${this.baseUrl} (${(err as Error).message}); is it running? (cpis serve)`,
+      );
     }
   }
 
@@ -82,6 +87,7 @@ export class CliError extends Error {
 export function explain(body: unknown): string {
   const b = body as { issue?: { diagnostics?: string; expression?: string[] }[] } | null;
   const issue = b?.issue?.[0];
-  if (issue) return `${issue.diagnostics ?? 'error'}${issue.expression?.length ? ` [${issue.expression.join(', ')}]` : ''}`;
+  if (issue)
+    return `${issue.diagnostics ?? 'error'}${issue.expression?.length ? ` [${issue.expression.join(', ')}]` : ''}`;
   return JSON.stringify(body);
 }

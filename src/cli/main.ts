@@ -12,8 +12,8 @@ import { loadDemoWorld } from '../demo/world.ts';
 import { detectOdsKind, type OdsFileKind, parseOdsCsv } from '../directory/ods-csv.ts';
 import { londonDateOf } from '../domain/dates.ts';
 import { checkNhsNumber, formatNhsNumber, nextValidNhsNumber } from '../domain/nhs-number.ts';
-import { DataDirLockedError } from '../store/lock.ts';
 import { openStore } from '../store/db.ts';
+import { DataDirLockedError } from '../store/lock.ts';
 import { migrateToLatest } from '../store/migrate.ts';
 import { CliError, ServiceClient } from './client.ts';
 
@@ -27,7 +27,8 @@ const program = new Command()
   );
 
 const urlOption = () => new Option('--url <url>', 'service URL (default CPIS_URL, or http://HOST:PORT)');
-const tokenOption = () => new Option('--token <token>', 'bearer token (default CPIS_TOKEN; in demo mode a persona token)');
+const tokenOption = () =>
+  new Option('--token <token>', 'bearer token (default CPIS_TOKEN; in demo mode a persona token)');
 
 program
   .command('serve')
@@ -92,7 +93,10 @@ nhs
     let bad = 0;
     for (const n of numbers) {
       const r = checkNhsNumber(n);
-      if (r.ok) console.log(`${formatNhsNumber(r.nhsNumber)}  valid${r.nhsNumber.startsWith('999') ? ' (test range)' : ''}`);
+      if (r.ok)
+        console.log(
+          `${formatNhsNumber(r.nhsNumber)}  valid${r.nhsNumber.startsWith('999') ? ' (test range)' : ''}`,
+        );
       else {
         bad++;
         console.log(`${n}  invalid: ${r.message}`);
@@ -122,14 +126,25 @@ nhs
 const directory = program.command('directory').description('organisation directory');
 directory
   .command('import')
-  .description('import an NHS ODS CSV extract (etr.csv trusts, ets.csv sites, epraccur.csv GP practices) into a running service')
+  .description(
+    'import an NHS ODS CSV extract (etr.csv trusts, ets.csv sites, epraccur.csv GP practices) into a running service',
+  )
   .argument('<file>')
-  .addOption(new Option('--kind <kind>', 'file layout (default: from the file name)').choices(['trusts', 'sites', 'gp-practices']))
+  .addOption(
+    new Option('--kind <kind>', 'file layout (default: from the file name)').choices([
+      'trusts',
+      'sites',
+      'gp-practices',
+    ]),
+  )
   .addOption(urlOption())
   .addOption(tokenOption())
   .action(async (file: string, opts: { kind?: OdsFileKind; url?: string; token?: string }) => {
     const kind = opts.kind ?? detectOdsKind(basename(file));
-    if (!kind) throw new CliError(`cannot tell the layout of ${basename(file)} from its name: give --kind trusts|sites|gp-practices`);
+    if (!kind)
+      throw new CliError(
+        `cannot tell the layout of ${basename(file)} from its name: give --kind trusts|sites|gp-practices`,
+      );
     const parsed = parseOdsCsv(readFileSync(file, 'utf8'), kind, londonDateOf(new Date()));
     for (const p of parsed.problems.slice(0, 20)) console.error(`line ${p.line}: ${p.message}`);
     if (parsed.problems.length > 20) console.error(`... and ${parsed.problems.length - 20} more problems`);
@@ -137,9 +152,14 @@ directory
     let created = 0;
     let updated = 0;
     for (let i = 0; i < parsed.organisations.length; i += 5000) {
-      const r = await client.call<{ created: number; updated: number }>({ kind: 'admin' }, 'POST', '/admin/v1/organisations/import', {
-        organisations: parsed.organisations.slice(i, i + 5000),
-      });
+      const r = await client.call<{ created: number; updated: number }>(
+        { kind: 'admin' },
+        'POST',
+        '/admin/v1/organisations/import',
+        {
+          organisations: parsed.organisations.slice(i, i + 5000),
+        },
+      );
       created += r.created;
       updated += r.updated;
     }

@@ -7,7 +7,9 @@ describe('the synthetic population', () => {
 
   it('is deterministic for a seed and differs between seeds', () => {
     expect([...generatePopulation(3000, 42)]).toEqual(people);
-    expect([...generatePopulation(50, 43)].map((p) => p.family_name)).not.toEqual(people.slice(0, 50).map((p) => p.family_name));
+    expect([...generatePopulation(50, 43)].map((p) => p.family_name)).not.toEqual(
+      people.slice(0, 50).map((p) => p.family_name),
+    );
   });
 
   it('uses only valid NHS numbers from the 999 test range, each once', () => {
@@ -41,8 +43,20 @@ describe('the synthetic population', () => {
 
   it('keeps the storyboard people the README names', () => {
     const byNumber = new Map(STORY_PEOPLE.map((p) => [p.nhsNumber, p]));
-    expect(byNumber.get('9990000018')).toMatchObject({ familyName: 'SMITH', givenNames: ['Johnny'], birthDate: '2021-05-02' });
-    expect(byNumber.get('9990000026')).toMatchObject({ familyName: 'JONES', givenNames: ['Tracy'], birthDate: '2007-03-14' });
-    expect(byNumber.get('9990000034')).toMatchObject({ familyName: 'BROWN', givenNames: ['Lucy'], birthDate: '2014-07-09' });
+    expect(byNumber.get('9990000018')).toMatchObject({
+      familyName: 'SMITH',
+      givenNames: ['Johnny'],
+      birthDate: '2021-05-02',
+    });
+    expect(byNumber.get('9990000026')).toMatchObject({
+      familyName: 'JONES',
+      givenNames: ['Tracy'],
+      birthDate: '2007-03-14',
+    });
+    expect(byNumber.get('9990000034')).toMatchObject({
+      familyName: 'BROWN',
+      givenNames: ['Lucy'],
+      birthDate: '2014-07-09',
+    });
   });
 });

@@ -34,18 +34,106 @@ export interface StoryPerson {
 
 /** The storyboard people. Numbers and details are referred to by the README, the demo and tests. */
 export const STORY_PEOPLE: readonly StoryPerson[] = [
-  { nhsNumber: '9990000018', familyName: 'SMITH', givenNames: ['Johnny'], birthDate: '2021-05-02', gender: 'male', role: 'Johnny: child protection plan, A&E on a Friday night' },
-  { nhsNumber: '9990000026', familyName: 'JONES', givenNames: ['Tracy'], birthDate: '2007-03-14', gender: 'female', role: 'Tracy: 19, unborn child protection plan (Birmingham), found in London' },
-  { nhsNumber: '9990000034', familyName: 'BROWN', givenNames: ['Lucy'], birthDate: '2014-07-09', gender: 'female', role: 'Lucy: looked-after child, A&E' },
-  { nhsNumber: '9990000042', familyName: 'SMITH', givenNames: ['Sharon'], birthDate: '1994-02-11', gender: 'female', role: "Sharon: Johnny's mother (an adult with no plan)" },
-  { nhsNumber: '9990000069', familyName: 'HUGHES', givenNames: ['Mason', 'James'], birthDate: '2018-09-23', gender: 'male', role: 'Mason: child protection plan (Staffordshire), the 111-ambulance-A&E-ward flood' },
-  { nhsNumber: '9990000077', familyName: 'CLARKE', givenNames: ['Amelia'], birthDate: '2016-01-30', gender: 'female', role: 'Amelia: restricted (sensitive) record: uploads get CPR02', sensitive: true },
-  { nhsNumber: '9990000093', familyName: "O'BRIEN", givenNames: ['Oliver'], birthDate: '2012-11-05', gender: 'male', role: 'Oliver: current number of a merged record' },
-  { nhsNumber: '9990000085', familyName: "O'BRIEN", givenNames: ['Oliver'], birthDate: '2012-11-05', gender: 'male', role: "Oliver's old number, superseded by 9990000093: uploads get CPR05", status: 'superseded', supersededBy: '9990000093' },
-  { nhsNumber: '9990000107', familyName: 'TAYLOR', givenNames: ['Ruby'], birthDate: '2019-06-17', gender: 'female', role: 'Ruby: invalidated number (adoption): uploads get CPR05 with no replacement', status: 'invalidated' },
-  { nhsNumber: '9990000115', familyName: 'EVANS', givenNames: ['Leo'], birthDate: '2009-12-02', gender: 'male', role: 'Leo: turns 18 on 2027-12-02, when his plans stop being visible' },
-  { nhsNumber: '9990000123', familyName: 'PATEL', givenNames: ['Ava'], birthDate: '2020-03-29', gender: 'female', role: 'Ava: records from two local authorities after a move' },
-  { nhsNumber: '9990000131', familyName: 'SMITH-JONES', givenNames: ['Noah'], birthDate: '2017-08-14', gender: 'male', role: 'Noah: a hyphenated family name (matches SMITH JONES)' },
+  {
+    nhsNumber: '9990000018',
+    familyName: 'SMITH',
+    givenNames: ['Johnny'],
+    birthDate: '2021-05-02',
+    gender: 'male',
+    role: 'Johnny: child protection plan, A&E on a Friday night',
+  },
+  {
+    nhsNumber: '9990000026',
+    familyName: 'JONES',
+    givenNames: ['Tracy'],
+    birthDate: '2007-03-14',
+    gender: 'female',
+    role: 'Tracy: 19, unborn child protection plan (Birmingham), found in London',
+  },
+  {
+    nhsNumber: '9990000034',
+    familyName: 'BROWN',
+    givenNames: ['Lucy'],
+    birthDate: '2014-07-09',
+    gender: 'female',
+    role: 'Lucy: looked-after child, A&E',
+  },
+  {
+    nhsNumber: '9990000042',
+    familyName: 'SMITH',
+    givenNames: ['Sharon'],
+    birthDate: '1994-02-11',
+    gender: 'female',
+    role: "Sharon: Johnny's mother (an adult with no plan)",
+  },
+  {
+    nhsNumber: '9990000069',
+    familyName: 'HUGHES',
+    givenNames: ['Mason', 'James'],
+    birthDate: '2018-09-23',
+    gender: 'male',
+    role: 'Mason: child protection plan (Staffordshire), the 111-ambulance-A&E-ward flood',
+  },
+  {
+    nhsNumber: '9990000077',
+    familyName: 'CLARKE',
+    givenNames: ['Amelia'],
+    birthDate: '2016-01-30',
+    gender: 'female',
+    role: 'Amelia: restricted (sensitive) record: uploads get CPR02',
+    sensitive: true,
+  },
+  {
+    nhsNumber: '9990000093',
+    familyName: "O'BRIEN",
+    givenNames: ['Oliver'],
+    birthDate: '2012-11-05',
+    gender: 'male',
+    role: 'Oliver: current number of a merged record',
+  },
+  {
+    nhsNumber: '9990000085',
+    familyName: "O'BRIEN",
+    givenNames: ['Oliver'],
+    birthDate: '2012-11-05',
+    gender: 'male',
+    role: "Oliver's old number, superseded by 9990000093: uploads get CPR05",
+    status: 'superseded',
+    supersededBy: '9990000093',
+  },
+  {
+    nhsNumber: '9990000107',
+    familyName: 'TAYLOR',
+    givenNames: ['Ruby'],
+    birthDate: '2019-06-17',
+    gender: 'female',
+    role: 'Ruby: invalidated number (adoption): uploads get CPR05 with no replacement',
+    status: 'invalidated',
+  },
+  {
+    nhsNumber: '9990000115',
+    familyName: 'EVANS',
+    givenNames: ['Leo'],
+    birthDate: '2009-12-02',
+    gender: 'male',
+    role: 'Leo: turns 18 on 2027-12-02, when his plans stop being visible',
+  },
+  {
+    nhsNumber: '9990000123',
+    familyName: 'PATEL',
+    givenNames: ['Ava'],
+    birthDate: '2020-03-29',
+    gender: 'female',
+    role: 'Ava: records from two local authorities after a move',
+  },
+  {
+    nhsNumber: '9990000131',
+    familyName: 'SMITH-JONES',
+    givenNames: ['Noah'],
+    birthDate: '2017-08-14',
+    gender: 'male',
+    role: 'Noah: a hyphenated family name (matches SMITH JONES)',
+  },
 ];
 
 /** Kept free for the births the demo registers (Tracy's baby). */
@@ -120,7 +208,12 @@ export function* generatePopulation(count: number, seed: number): Generator<Pers
     if (middle === first) middle = pick(list);
     return middle === first ? [first] : [first, middle];
   };
-  const person = (familyName: string, gender: 'male' | 'female', birthDate: IsoDate, mother: string | null): PersonRow => ({
+  const person = (
+    familyName: string,
+    gender: 'male' | 'female',
+    birthDate: IsoDate,
+    mother: string | null,
+  ): PersonRow => ({
     nhs_number: nextNumber(),
     family_name: familyName.toUpperCase(),
     given_names: givenNames(gender),
@@ -142,7 +235,13 @@ export function* generatePopulation(count: number, seed: number): Generator<Pers
     // About 1 in 300 people also has an old number from a merged duplicate record.
     if (made < count && rand() < 0.0033) {
       made++;
-      yield { ...row, nhs_number: nextNumber(), status: 'superseded', superseded_by: row.nhs_number, inactive_since: new Date('2025-03-01T10:00:00Z') };
+      yield {
+        ...row,
+        nhs_number: nextNumber(),
+        status: 'superseded',
+        superseded_by: row.nhs_number,
+        inactive_since: new Date('2025-03-01T10:00:00Z'),
+      };
     }
   };
 
@@ -151,7 +250,8 @@ export function* generatePopulation(count: number, seed: number): Generator<Pers
     const motherRow = person(familyName, 'female', birthDateFor(18, 45), null);
     if (rand() < 0.0015) motherRow.death_date = addDays(POPULATION_REFERENCE_DATE, -Math.floor(rand() * 900));
     yield* emit(motherRow);
-    const motherAge = Number(POPULATION_REFERENCE_DATE.slice(0, 4)) - Number(motherRow.birth_date.slice(0, 4));
+    const motherAge =
+      Number(POPULATION_REFERENCE_DATE.slice(0, 4)) - Number(motherRow.birth_date.slice(0, 4));
     const children = 1 + Math.floor(rand() * 3);
     for (let i = 0; i < children && made < count; i++) {
       const maxAge = Math.min(17, Math.max(0, motherAge - 16));

@@ -5,7 +5,7 @@
  */
 import { sql } from 'kysely';
 import { putLocalAuthority, putOrganisations } from '../directory/directory.ts';
-import { type Executor, transact, type Tx } from '../store/db.ts';
+import { type Executor, type Tx, transact } from '../store/db.ts';
 import { generatePopulation, type PersonRow, storyRows } from './population.ts';
 import { DEMO_LOCAL_AUTHORITIES, DEMO_ORGANISATIONS } from './world-directory.ts';
 
@@ -32,7 +32,11 @@ export async function isEmptyStore(db: Executor): Promise<boolean> {
   return rows[0]!.n === 0;
 }
 
-export async function loadDemoWorld(db: Executor, now: Date, opts: DemoWorldOptions): Promise<DemoWorldSummary> {
+export async function loadDemoWorld(
+  db: Executor,
+  now: Date,
+  opts: DemoWorldOptions,
+): Promise<DemoWorldSummary> {
   const started = performance.now();
   let people = 0;
   await transact(
@@ -43,8 +47,14 @@ export async function loadDemoWorld(db: Executor, now: Date, opts: DemoWorldOpti
       people = await insertPeople(trx, now, [storyRows(), generatePopulation(opts.people, opts.seed)]);
       await trx
         .insertInto('service_state')
-        .values({ key: DEMO_WORLD_KEY, value: JSON.stringify({ ...opts, loadedAt: now.toISOString() }), updated_at: now })
-        .onConflict((oc) => oc.column('key').doUpdateSet((eb) => ({ value: eb.ref('excluded.value'), updated_at: now })))
+        .values({
+          key: DEMO_WORLD_KEY,
+          value: JSON.stringify({ ...opts, loadedAt: now.toISOString() }),
+          updated_at: now,
+        })
+        .onConflict((oc) =>
+          oc.column('key').doUpdateSet((eb) => ({ value: eb.ref('excluded.value'), updated_at: now })),
+        )
         .execute();
     },
     0,

@@ -4,9 +4,10 @@
  * commits with its audit entry in one transaction, and tells the registered listeners inside that
  * same transaction — so what a change means for LA records and notifications commits with it.
  */
+
+import { appendAudit } from '../audit/log.ts';
 import type { Principal } from '../auth/principal.ts';
 import { auditActor } from '../auth/principal.ts';
-import { appendAudit } from '../audit/log.ts';
 import type { Clock } from '../domain/clock.ts';
 import { londonDateOf } from '../domain/dates.ts';
 import { invalidValue, notFound } from '../domain/outcomes.ts';
@@ -17,7 +18,7 @@ import {
   requireNhsNumber,
   requirePastOrToday,
 } from '../domain/validate.ts';
-import { type Executor, transact, type Tx } from '../store/db.ts';
+import { type Executor, type Tx, transact } from '../store/db.ts';
 import {
   getPerson,
   invalidatePerson,
@@ -53,11 +54,17 @@ export interface PersonBody {
 
 function gender(field: string, raw: unknown): Gender | undefined {
   if (raw === undefined) return undefined;
-  if (!GENDERS.includes(raw as Gender)) throw invalidValue(field, `${field} must be one of ${GENDERS.join(', ')}`);
+  if (!GENDERS.includes(raw as Gender))
+    throw invalidValue(field, `${field} must be one of ${GENDERS.join(', ')}`);
   return raw as Gender;
 }
 
-export async function adminPutPerson(deps: AdminDeps, who: Principal, rawNhsNumber: string, body: PersonBody) {
+export async function adminPutPerson(
+  deps: AdminDeps,
+  who: Principal,
+  rawNhsNumber: string,
+  body: PersonBody,
+) {
   const now = deps.clock.now();
   const today = londonDateOf(now);
   const nhsNumber = requireNhsNumber('nhsNumber', rawNhsNumber);
@@ -69,7 +76,14 @@ export async function adminPutPerson(deps: AdminDeps, who: Principal, rawNhsNumb
     deathDate = requirePastOrToday('deathDate', requireDate('deathDate', body.deathDate), today);
     if (deathDate < birthDate) throw invalidValue('deathDate', 'deathDate is before birthDate');
   } else deathDate = body.deathDate;
-  const input = { familyName, givenNames, birthDate, gender: gender('gender', body.gender), sensitive: body.sensitive, deathDate };
+  const input = {
+    familyName,
+    givenNames,
+    birthDate,
+    gender: gender('gender', body.gender),
+    sensitive: body.sensitive,
+    deathDate,
+  };
   return transact(deps.db, async (trx) => {
     const result = await putPerson(trx, now, nhsNumber, input);
     await appendAudit(trx, now, [
@@ -121,7 +135,13 @@ export async function adminInvalidate(deps: AdminDeps, who: Principal, rawNhsNum
     const person = await invalidatePerson(trx, now, nhsNumber);
     for (const l of deps.listeners) await l.invalidated?.(trx, now, person);
     await appendAudit(trx, now, [
-      { category: 'admin', action: 'demographics.invalidate', outcome: 'success', actor: auditActor(who), nhsNumber },
+      {
+        category: 'admin',
+        action: 'demographics.invalidate',
+        outcome: 'success',
+        actor: auditActor(who),
+        nhsNumber,
+      },
     ]);
     return person;
   });

@@ -23,7 +23,8 @@ export class SwitchableDemographics implements DemographicsService {
   }
 
   async trace(nhsNumbers: readonly NhsNumber[], ctx: TraceContext): Promise<Map<string, Trace>> {
-    if (!this.#available) throw new DemographicsUnavailable('the demographics service is unavailable (simulated outage)');
+    if (!this.#available)
+      throw new DemographicsUnavailable('the demographics service is unavailable (simulated outage)');
     return this.inner.trace(nhsNumbers, ctx);
   }
 }

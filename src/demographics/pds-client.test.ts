@@ -518,14 +518,19 @@ describe('patientToTrace', () => {
 
   it('passes gaps on for that one record (so it fails to match) instead of guessing or failing the file', () => {
     const noName = pdsPatient(FOUND, { name: [{ use: 'nickname', given: ['Janey'], family: 'Smith' }] });
-    expect(patientToTrace(FOUND, noName, today)).toMatchObject({ status: 'found', person: { familyName: '', givenNames: [] } });
+    expect(patientToTrace(FOUND, noName, today)).toMatchObject({
+      status: 'found',
+      person: { familyName: '', givenNames: [] },
+    });
     expect(patientToTrace(FOUND, pdsPatient(FOUND, { birthDate: '2015-03' }), today)).toMatchObject({
       person: { birthDate: '2015-03' },
     });
     const minimal = pdsPatient(FOUND);
     delete minimal.name;
     delete minimal.birthDate;
-    expect(patientToTrace(FOUND, minimal, today)).toMatchObject({ person: { familyName: '', birthDate: '' } });
+    expect(patientToTrace(FOUND, minimal, today)).toMatchObject({
+      person: { familyName: '', birthDate: '' },
+    });
     expect(patientToTrace(FOUND, pdsPatient(FOUND, { deceasedDateTime: '2024' }), today)).toMatchObject({
       person: { deathDate: '2024' },
     });
@@ -537,7 +542,9 @@ describe('patientToTrace', () => {
     });
     expect(() => patientToTrace(FOUND, oddLabel, today)).toThrow(/meta.security code "REDACTED"/);
     expect(() => patientToTrace(FOUND, pdsPatient('9990000019'), today)).toThrow(/not a valid NHS number/);
-    expect(() => patientToTrace(FOUND, pdsPatient(FOUND, { birthDate: '15/03/2015' }), today)).toThrow(DemographicsUnavailable);
+    expect(() => patientToTrace(FOUND, pdsPatient(FOUND, { birthDate: '15/03/2015' }), today)).toThrow(
+      DemographicsUnavailable,
+    );
   });
 
   it('treats a record with no security label as unrestricted', () => {

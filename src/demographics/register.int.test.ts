@@ -18,7 +18,10 @@ describe.each(engines())('the local register on %s', (engine) => {
     const asked = ['9990000018', '9990000085', '9990000107', '9990000239', '9990000018'].map(nhsNumber);
     const traces = await register.trace(asked, { db: store.db });
     expect(traces.size).toBe(4);
-    expect(traces.get('9990000018')).toMatchObject({ status: 'found', person: { familyName: 'SMITH', givenNames: ['Johnny'] } });
+    expect(traces.get('9990000018')).toMatchObject({
+      status: 'found',
+      person: { familyName: 'SMITH', givenNames: ['Johnny'] },
+    });
     expect(traces.get('9990000085')).toMatchObject({
       status: 'superseded',
       replacementNhsNumber: '9990000093',

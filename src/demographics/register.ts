@@ -47,7 +47,11 @@ export function toPerson(r: Pick<PersonTable, keyof PersonTable>): RegisteredPer
 }
 
 export async function getPerson(db: Executor, nhsNumber: string): Promise<RegisteredPerson | null> {
-  const row = await db.selectFrom('person').selectAll().where('nhs_number', '=', nhsNumber).executeTakeFirst();
+  const row = await db
+    .selectFrom('person')
+    .selectAll()
+    .where('nhs_number', '=', nhsNumber)
+    .executeTakeFirst();
   return row ? toPerson(row) : null;
 }
 
@@ -82,7 +86,12 @@ export async function putPerson(
     updated_at: now,
   };
   const row = existing
-    ? await trx.updateTable('person').set(values).where('nhs_number', '=', nhsNumber).returningAll().executeTakeFirstOrThrow()
+    ? await trx
+        .updateTable('person')
+        .set(values)
+        .where('nhs_number', '=', nhsNumber)
+        .returningAll()
+        .executeTakeFirstOrThrow()
     : await trx
         .insertInto('person')
         .values({ nhs_number: nhsNumber, ...values, status: 'active', created_at: now })
@@ -103,8 +112,14 @@ export interface SupersedeResult {
  * demographics. Numbers previously superseded by the old one now point straight at the new one,
  * and babies registered to the old number now point at their mother's new number.
  */
-export async function supersedePerson(trx: Tx, now: Date, oldNumber: NhsNumber, newNumber: NhsNumber): Promise<SupersedeResult> {
-  if (oldNumber === newNumber) throw invalidValue('newNhsNumber', 'the new NHS number must differ from the old one');
+export async function supersedePerson(
+  trx: Tx,
+  now: Date,
+  oldNumber: NhsNumber,
+  newNumber: NhsNumber,
+): Promise<SupersedeResult> {
+  if (oldNumber === newNumber)
+    throw invalidValue('newNhsNumber', 'the new NHS number must differ from the old one');
   const rows = await trx
     .selectFrom('person')
     .selectAll()
@@ -115,9 +130,13 @@ export async function supersedePerson(trx: Tx, now: Date, oldNumber: NhsNumber, 
   const old = rows.find((r) => r.nhs_number === oldNumber);
   const target = rows.find((r) => r.nhs_number === newNumber);
   if (!old) throw notFound(`NHS number ${oldNumber} is not in the demographics register`);
-  if (old.status !== 'active') throw conflict(`NHS number ${oldNumber} is already inactive (${old.status})`, 'nhsNumber');
+  if (old.status !== 'active')
+    throw conflict(`NHS number ${oldNumber} is already inactive (${old.status})`, 'nhsNumber');
   if (target && target.status !== 'active') {
-    throw conflict(`NHS number ${newNumber} is inactive (${target.status}) and cannot be a replacement`, 'newNhsNumber');
+    throw conflict(
+      `NHS number ${newNumber} is inactive (${target.status}) and cannot be a replacement`,
+      'newNhsNumber',
+    );
   }
   const demographics = {
     family_name: old.family_name,
@@ -131,7 +150,12 @@ export async function supersedePerson(trx: Tx, now: Date, oldNumber: NhsNumber, 
     updated_at: now,
   };
   const replacement = target
-    ? await trx.updateTable('person').set(demographics).where('nhs_number', '=', newNumber).returningAll().executeTakeFirstOrThrow()
+    ? await trx
+        .updateTable('person')
+        .set(demographics)
+        .where('nhs_number', '=', newNumber)
+        .returningAll()
+        .executeTakeFirstOrThrow()
     : await trx
         .insertInto('person')
         .values({ nhs_number: newNumber, ...demographics, status: 'active', created_at: now })
@@ -143,7 +167,11 @@ export async function supersedePerson(trx: Tx, now: Date, oldNumber: NhsNumber, 
     .where('nhs_number', '=', oldNumber)
     .returningAll()
     .executeTakeFirstOrThrow();
-  await trx.updateTable('person').set({ superseded_by: newNumber }).where('superseded_by', '=', oldNumber).execute();
+  await trx
+    .updateTable('person')
+    .set({ superseded_by: newNumber })
+    .where('superseded_by', '=', oldNumber)
+    .execute();
   await trx
     .updateTable('person')
     .set({ mother_nhs_number: newNumber })
@@ -162,7 +190,8 @@ export async function invalidatePerson(trx: Tx, now: Date, nhsNumber: NhsNumber)
     .forUpdate()
     .executeTakeFirst();
   if (!existing) throw notFound(`NHS number ${nhsNumber} is not in the demographics register`);
-  if (existing.status !== 'active') throw conflict(`NHS number ${nhsNumber} is already inactive (${existing.status})`, 'nhsNumber');
+  if (existing.status !== 'active')
+    throw conflict(`NHS number ${nhsNumber} is already inactive (${existing.status})`, 'nhsNumber');
   const row = await trx
     .updateTable('person')
     .set({ status: 'invalidated', inactive_since: now, updated_at: now })
@@ -192,19 +221,27 @@ export async function registerBirth(
     .selectAll()
     .where('nhs_number', '=', input.motherNhsNumber)
     .executeTakeFirst();
-  if (!motherRow) throw notFound(`the mother's NHS number ${input.motherNhsNumber} is not in the demographics register`);
+  if (!motherRow)
+    throw notFound(`the mother's NHS number ${input.motherNhsNumber} is not in the demographics register`);
   let mother = toPerson(motherRow);
   if (mother.status === 'superseded' && mother.supersededBy) {
     const current = await getPerson(trx, mother.supersededBy);
     if (current) mother = current;
   }
   if (mother.status !== 'active') {
-    throw conflict(`the mother's NHS number ${input.motherNhsNumber} is inactive (${mother.status})`, 'motherNhsNumber');
+    throw conflict(
+      `the mother's NHS number ${input.motherNhsNumber} is inactive (${mother.status})`,
+      'motherNhsNumber',
+    );
   }
   if (input.birthDate < mother.birthDate) {
     throw invalidValue('birthDate', "the baby's date of birth is before the mother's");
   }
-  const exists = await trx.selectFrom('person').select('nhs_number').where('nhs_number', '=', input.nhsNumber).executeTakeFirst();
+  const exists = await trx
+    .selectFrom('person')
+    .select('nhs_number')
+    .where('nhs_number', '=', input.nhsNumber)
+    .executeTakeFirst();
   if (exists) throw conflict(`NHS number ${input.nhsNumber} is already registered`, 'nhsNumber');
   const baby = await trx
     .insertInto('person')

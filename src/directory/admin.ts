@@ -1,6 +1,7 @@
 /** Administering the directory (INTERFACE §2): organisations and local authorities, validated and audited. */
-import { auditActor, type Principal } from '../auth/principal.ts';
+
 import { appendAudit } from '../audit/log.ts';
+import { auditActor, type Principal } from '../auth/principal.ts';
 import type { Clock } from '../domain/clock.ts';
 import { invalidValue, missingValue } from '../domain/outcomes.ts';
 import { requireName, requirePhone } from '../domain/validate.ts';
@@ -23,7 +24,8 @@ export interface DirectoryDeps {
 export function requireOdsCode(field: string, raw: unknown): string {
   if (typeof raw !== 'string' || raw.trim() === '') throw missingValue(field);
   const code = raw.trim().toUpperCase();
-  if (!ODS_CODE_RE.test(code)) throw invalidValue(field, `${field} must be an ODS code: 3 to 10 letters and digits`);
+  if (!ODS_CODE_RE.test(code))
+    throw invalidValue(field, `${field} must be an ODS code: 3 to 10 letters and digits`);
   return code;
 }
 
@@ -37,7 +39,11 @@ export interface OrganisationBody {
 }
 
 /** Validate one organisation; `prefix` names where it sits in a larger body (e.g. `organisations[3].`). */
-export function validateOrganisation(rawCode: unknown, body: OrganisationBody, prefix = ''): OrganisationInput {
+export function validateOrganisation(
+  rawCode: unknown,
+  body: OrganisationBody,
+  prefix = '',
+): OrganisationInput {
   const odsCode = requireOdsCode(`${prefix}odsCode`, rawCode);
   if (!SETTINGS.includes(body.setting as Setting)) {
     throw invalidValue(`${prefix}setting`, `${prefix}setting must be one of ${SETTINGS.join(', ')}`);
@@ -46,7 +52,8 @@ export function validateOrganisation(rawCode: unknown, body: OrganisationBody, p
     body.parentOdsCode === undefined || body.parentOdsCode === null || body.parentOdsCode === ''
       ? null
       : requireOdsCode(`${prefix}parentOdsCode`, body.parentOdsCode);
-  if (parent === odsCode) throw invalidValue(`${prefix}parentOdsCode`, 'an organisation cannot be its own parent');
+  if (parent === odsCode)
+    throw invalidValue(`${prefix}parentOdsCode`, 'an organisation cannot be its own parent');
   return {
     odsCode,
     name: requireName(`${prefix}name`, body.name, 200),
@@ -58,7 +65,12 @@ export function validateOrganisation(rawCode: unknown, body: OrganisationBody, p
   };
 }
 
-export async function adminPutOrganisation(deps: DirectoryDeps, who: Principal, rawCode: string, body: OrganisationBody) {
+export async function adminPutOrganisation(
+  deps: DirectoryDeps,
+  who: Principal,
+  rawCode: string,
+  body: OrganisationBody,
+) {
   const org = validateOrganisation(rawCode, body);
   const now = deps.clock.now();
   return transact(deps.db, async (trx) => {
@@ -85,7 +97,8 @@ export async function adminImportOrganisations(
   const orgs = items.map((o, i) => validateOrganisation(o.odsCode, o, `organisations[${i}].`));
   const seen = new Set<string>();
   orgs.forEach((o, i) => {
-    if (seen.has(o.odsCode)) throw invalidValue(`organisations[${i}].odsCode`, `${o.odsCode} appears twice in the import`);
+    if (seen.has(o.odsCode))
+      throw invalidValue(`organisations[${i}].odsCode`, `${o.odsCode} appears twice in the import`);
     seen.add(o.odsCode);
   });
   const now = deps.clock.now();
@@ -111,7 +124,12 @@ export interface LocalAuthorityBody {
   notificationCadence?: string;
 }
 
-export async function adminPutLocalAuthority(deps: DirectoryDeps, who: Principal, rawCode: string, body: LocalAuthorityBody) {
+export async function adminPutLocalAuthority(
+  deps: DirectoryDeps,
+  who: Principal,
+  rawCode: string,
+  body: LocalAuthorityBody,
+) {
   const cadence = body.notificationCadence ?? 'daily';
   if (cadence !== 'daily' && cadence !== 'immediate') {
     throw invalidValue('notificationCadence', 'notificationCadence must be daily or immediate');

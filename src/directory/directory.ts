@@ -128,7 +128,11 @@ export async function putOrganisations(
 }
 
 export async function getOrganisation(db: Executor, odsCode: string): Promise<OrganisationRecord | null> {
-  const row = await db.selectFrom('organisation').selectAll().where('ods_code', '=', odsCode).executeTakeFirst();
+  const row = await db
+    .selectFrom('organisation')
+    .selectAll()
+    .where('ods_code', '=', odsCode)
+    .executeTakeFirst();
   return row ? toOrganisation(row) : null;
 }
 
@@ -148,7 +152,11 @@ export async function putLocalAuthority(
   now: Date,
   la: LocalAuthorityInput,
 ): Promise<{ created: boolean; localAuthority: LocalAuthority }> {
-  const existing = await trx.selectFrom('local_authority').select('la_code').where('la_code', '=', la.laCode).executeTakeFirst();
+  const existing = await trx
+    .selectFrom('local_authority')
+    .select('la_code')
+    .where('la_code', '=', la.laCode)
+    .executeTakeFirst();
   const row = await trx
     .insertInto('local_authority')
     .values({
@@ -174,7 +182,11 @@ export async function putLocalAuthority(
 }
 
 export async function getLocalAuthority(db: Executor, laCode: string): Promise<LocalAuthority | null> {
-  const row = await db.selectFrom('local_authority').selectAll().where('la_code', '=', laCode).executeTakeFirst();
+  const row = await db
+    .selectFrom('local_authority')
+    .selectAll()
+    .where('la_code', '=', laCode)
+    .executeTakeFirst();
   return row ? toLocalAuthority(row) : null;
 }
 

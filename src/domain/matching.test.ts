@@ -18,13 +18,20 @@ describe('matching a submitted identity against demographics', () => {
   });
 
   it('folds accents: Zoë is Zoe', () => {
-    expect(matchIdentity({ ...registered, givenNames: ['Zoe'] }, { ...registered, givenNames: ['Zoë'] })).toEqual({ ok: true });
+    expect(
+      matchIdentity({ ...registered, givenNames: ['Zoe'] }, { ...registered, givenNames: ['Zoë'] }),
+    ).toEqual({ ok: true });
   });
 
   it.each([
     ['a different family name', { ...registered, familyName: 'Brien' }, 'familyName', /family name/],
     ['no matching given name', { ...registered, givenNames: ['Maria'] }, 'givenNames', /given name/],
-    ['a given name that is only a prefix', { ...registered, givenNames: ['Mar'] }, 'givenNames', /given name/],
+    [
+      'a given name that is only a prefix',
+      { ...registered, givenNames: ['Mar'] },
+      'givenNames',
+      /given name/,
+    ],
     ['a date of birth a day out', { ...registered, birthDate: '2014-07-08' }, 'birthDate', /date of birth/],
     ['an empty given name list', { ...registered, givenNames: [] }, 'givenNames', /given name/],
   ])('fails with %s, naming the field', (_what, submitted, field, reason) => {
@@ -36,7 +43,10 @@ describe('matching a submitted identity against demographics', () => {
   });
 
   it('reports every field that fails, and never what demographics holds', () => {
-    const r = matchIdentity({ familyName: 'Jones', givenNames: ['Tracy'], birthDate: '2007-03-14' }, registered);
+    const r = matchIdentity(
+      { familyName: 'Jones', givenNames: ['Tracy'], birthDate: '2007-03-14' },
+      registered,
+    );
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.mismatches.map((m) => m.field)).toEqual(['familyName', 'givenNames', 'birthDate']);

@@ -22,7 +22,7 @@ const STATUS_BY_ISSUE: Partial<Record<IssueType, number>> = {
   structure: 400,
   required: 400,
   value: 400,
-  'invariant': 400,
+  invariant: 400,
   login: 401,
   unknown: 401,
   security: 403,

@@ -3,7 +3,7 @@
  * refuses. Schemas catch shape; these catch meaning: real dates, dates not in the future, NHS
  * numbers with a good check digit.
  */
-import { isIsoDate, type IsoDate } from './dates.ts';
+import { type IsoDate, isIsoDate } from './dates.ts';
 import { checkNhsNumber, type NhsNumber } from './nhs-number.ts';
 import { invalidValue, missingValue } from './outcomes.ts';
 
@@ -30,16 +30,19 @@ export function requirePastOrToday(field: string, date: IsoDate, today: IsoDate)
 }
 
 export function requireName(field: string, raw: unknown, max = 100): string {
-  if (typeof raw !== 'string' || raw.trim() === '') throw missingValue(field, `${field} must be a non-empty name`);
+  if (typeof raw !== 'string' || raw.trim() === '')
+    throw missingValue(field, `${field} must be a non-empty name`);
   const name = raw.trim().replace(/\s+/g, ' ');
   if (name.length > max) throw invalidValue(field, `${field} is longer than ${max} characters`);
-  if (/[\p{Cc}<>{}]/u.test(name)) throw invalidValue(field, `${field} contains characters not allowed in a name`);
+  if (/[\p{Cc}<>{}]/u.test(name))
+    throw invalidValue(field, `${field} contains characters not allowed in a name`);
   return name;
 }
 
 export function requireGivenNames(field: string, raw: unknown): string[] {
   const list = typeof raw === 'string' ? raw.split(/\s+/).filter(Boolean) : raw;
-  if (!Array.isArray(list) || list.length === 0) throw missingValue(field, `${field} must list at least one given name`);
+  if (!Array.isArray(list) || list.length === 0)
+    throw missingValue(field, `${field} must list at least one given name`);
   if (list.length > 10) throw invalidValue(field, `${field} lists more than 10 names`);
   return list.map((g, i) => requireName(`${field}[${i}]`, g, 60));
 }
@@ -47,8 +50,10 @@ export function requireGivenNames(field: string, raw: unknown): string[] {
 const PHONE_RE = /^\+?[0-9][0-9 ()-]{5,22}[0-9]$/;
 
 export function requirePhone(field: string, raw: unknown): string {
-  if (typeof raw !== 'string' || raw.trim() === '') throw missingValue(field, `${field} must be a telephone number`);
+  if (typeof raw !== 'string' || raw.trim() === '')
+    throw missingValue(field, `${field} must be a telephone number`);
   const phone = raw.trim().replace(/\s+/g, ' ');
-  if (!PHONE_RE.test(phone)) throw invalidValue(field, `${field} is not a telephone number (digits, spaces, + ( ) -)`);
+  if (!PHONE_RE.test(phone))
+    throw invalidValue(field, `${field} is not a telephone number (digits, spaces, + ( ) -)`);
   return phone;
 }

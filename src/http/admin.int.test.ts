@@ -13,11 +13,15 @@ describe.each(engines())('administration over HTTP on %s', (engine) => {
   afterAll(() => t?.close());
 
   async function auditActions(): Promise<string[]> {
-    const { rows } = await sql<{ action: string }>`select action from audit_log order by seq`.execute(t.service.store.db);
+    const { rows } = await sql<{ action: string }>`select action from audit_log order by seq`.execute(
+      t.service.store.db,
+    );
     return rows.map((r) => r.action);
   }
   async function count(table: 'person' | 'organisation' | 'local_authority'): Promise<number> {
-    const { rows } = await sql<{ n: number }>`select count(*) as n from ${sql.table(table)}`.execute(t.service.store.db);
+    const { rows } = await sql<{ n: number }>`select count(*) as n from ${sql.table(table)}`.execute(
+      t.service.store.db,
+    );
     return rows[0]!.n;
   }
 
@@ -26,8 +30,15 @@ describe.each(engines())('administration over HTTP on %s', (engine) => {
       const before = (await auditActions()).length;
       const created = await t.as(admin).put('/admin/v1/demographics/9990000018', JOHNNY);
       expect(created.statusCode).toBe(201);
-      expect(created.json()).toMatchObject({ nhsNumber: '9990000018', familyName: 'SMITH', status: 'active', sensitive: false });
-      const updated = await t.as(admin).put('/admin/v1/demographics/999 000 0018', { ...JOHNNY, sensitive: true });
+      expect(created.json()).toMatchObject({
+        nhsNumber: '9990000018',
+        familyName: 'SMITH',
+        status: 'active',
+        sensitive: false,
+      });
+      const updated = await t
+        .as(admin)
+        .put('/admin/v1/demographics/999 000 0018', { ...JOHNNY, sensitive: true });
       expect(updated.statusCode).toBe(200);
       expect(updated.json().sensitive).toBe(true);
       const got = await t.as(admin).get('/admin/v1/demographics/9990000018');
@@ -37,14 +48,50 @@ describe.each(engines())('administration over HTTP on %s', (engine) => {
 
     it.each([
       ['an NHS number with a wrong check digit', '9990000019', JOHNNY, 'nhsNumber', /Modulus 11/],
-      ['an NHS number whose check digit would be 10', '9990000140', JOHNNY, 'nhsNumber', /check digit would be 10/],
+      [
+        'an NHS number whose check digit would be 10',
+        '9990000140',
+        JOHNNY,
+        'nhsNumber',
+        /check digit would be 10/,
+      ],
       ['letters in the NHS number', '99900A0018', JOHNNY, 'nhsNumber', /only digits/],
-      ['an impossible date', '9990000026', { ...JOHNNY, birthDate: '2027-02-30' }, 'birthDate', /not a real calendar date/],
-      ['a date of birth in the future', '9990000026', { ...JOHNNY, birthDate: '2026-12-25' }, 'birthDate', /in the future/],
-      ['a badly written date', '9990000026', { ...JOHNNY, birthDate: '02/05/2021' }, 'birthDate', /YYYY-MM-DD/],
+      [
+        'an impossible date',
+        '9990000026',
+        { ...JOHNNY, birthDate: '2027-02-30' },
+        'birthDate',
+        /not a real calendar date/,
+      ],
+      [
+        'a date of birth in the future',
+        '9990000026',
+        { ...JOHNNY, birthDate: '2026-12-25' },
+        'birthDate',
+        /in the future/,
+      ],
+      [
+        'a badly written date',
+        '9990000026',
+        { ...JOHNNY, birthDate: '02/05/2021' },
+        'birthDate',
+        /YYYY-MM-DD/,
+      ],
       ['a wrong type', '9990000026', { ...JOHNNY, givenNames: 'Johnny' }, 'givenNames', /must be array/],
-      ['a missing field', '9990000026', { givenNames: ['A'], birthDate: '2020-01-01' }, 'familyName', /required/],
-      ['an unknown field', '9990000026', { ...JOHNNY, address: '1 High St' }, 'address', /not a recognised field/],
+      [
+        'a missing field',
+        '9990000026',
+        { givenNames: ['A'], birthDate: '2020-01-01' },
+        'familyName',
+        /required/,
+      ],
+      [
+        'an unknown field',
+        '9990000026',
+        { ...JOHNNY, address: '1 High St' },
+        'address',
+        /not a recognised field/,
+      ],
       ['an unknown gender', '9990000026', { ...JOHNNY, gender: 'M' }, 'gender', /must be one of/],
       ['no given names', '9990000026', { ...JOHNNY, givenNames: [] }, 'givenNames', /at least one/],
     ])('refuses %s with 400 naming the field, and writes nothing', async (_what, nhs, body, field, text) => {
@@ -81,25 +128,43 @@ describe.each(engines())('administration over HTTP on %s', (engine) => {
         givenNames: ['Oliver'],
         birthDate: '2012-11-05',
       });
-      const res = await t.as(admin).post('/admin/v1/demographics/9990000085/supersede', { newNhsNumber: '9990000093' });
+      const res = await t
+        .as(admin)
+        .post('/admin/v1/demographics/9990000085/supersede', { newNhsNumber: '9990000093' });
       expect(res.statusCode).toBe(200);
-      expect(res.json().old).toMatchObject({ nhsNumber: '9990000085', status: 'superseded', supersededBy: '9990000093' });
-      expect(res.json().replacement).toMatchObject({ nhsNumber: '9990000093', familyName: "O'BRIEN", status: 'active' });
+      expect(res.json().old).toMatchObject({
+        nhsNumber: '9990000085',
+        status: 'superseded',
+        supersededBy: '9990000093',
+      });
+      expect(res.json().replacement).toMatchObject({
+        nhsNumber: '9990000093',
+        familyName: "O'BRIEN",
+        status: 'active',
+      });
       // The old number can no longer be updated, and cannot be superseded again.
       const put = await t.as(admin).put('/admin/v1/demographics/9990000085', JOHNNY);
       expect(put.statusCode).toBe(409);
       expect(issueOf(put).text).toMatch(/superseded by 9990000093/);
-      const again = await t.as(admin).post('/admin/v1/demographics/9990000085/supersede', { newNhsNumber: '9990000107' });
+      const again = await t
+        .as(admin)
+        .post('/admin/v1/demographics/9990000085/supersede', { newNhsNumber: '9990000107' });
       expect(again.statusCode).toBe(409);
     });
 
     it('refuses a supersede to an invalid or identical number, or of an unknown one', async () => {
-      const bad = await t.as(admin).post('/admin/v1/demographics/9990000093/supersede', { newNhsNumber: '1234567890' });
+      const bad = await t
+        .as(admin)
+        .post('/admin/v1/demographics/9990000093/supersede', { newNhsNumber: '1234567890' });
       expect(bad.statusCode).toBe(400);
       expect(issueOf(bad).field).toBe('newNhsNumber');
-      const same = await t.as(admin).post('/admin/v1/demographics/9990000093/supersede', { newNhsNumber: '9990000093' });
+      const same = await t
+        .as(admin)
+        .post('/admin/v1/demographics/9990000093/supersede', { newNhsNumber: '9990000093' });
       expect(same.statusCode).toBe(400);
-      const unknown = await t.as(admin).post('/admin/v1/demographics/9990000239/supersede', { newNhsNumber: '9990000247' });
+      const unknown = await t
+        .as(admin)
+        .post('/admin/v1/demographics/9990000239/supersede', { newNhsNumber: '9990000247' });
       expect(unknown.statusCode).toBe(404);
       const missing = await t.as(admin).post('/admin/v1/demographics/9990000093/supersede', {});
       expect(missing.statusCode).toBe(400);
@@ -141,17 +206,35 @@ describe.each(engines())('administration over HTTP on %s', (engine) => {
       });
       const res = await t.as(admin).post('/admin/v1/births', birth);
       expect(res.statusCode).toBe(201);
-      expect(res.json()).toMatchObject({ motherNhsNumber: '9990000026', baby: { nhsNumber: '9990000050', motherNhsNumber: '9990000026' } });
+      expect(res.json()).toMatchObject({
+        motherNhsNumber: '9990000026',
+        baby: { nhsNumber: '9990000050', motherNhsNumber: '9990000026' },
+      });
       const again = await t.as(admin).post('/admin/v1/births', birth);
       expect(again.statusCode).toBe(409);
     });
 
     it.each([
-      ['an unknown mother', { ...birth, motherNhsNumber: '9990000263', nhsNumber: '9990000271' }, 404, undefined],
-      ['a birth in the future', { ...birth, nhsNumber: '9990000271', birthDate: '2026-11-21' }, 400, 'birthDate'],
+      [
+        'an unknown mother',
+        { ...birth, motherNhsNumber: '9990000263', nhsNumber: '9990000271' },
+        404,
+        undefined,
+      ],
+      [
+        'a birth in the future',
+        { ...birth, nhsNumber: '9990000271', birthDate: '2026-11-21' },
+        400,
+        'birthDate',
+      ],
       ['an invalid baby number', { ...birth, nhsNumber: '9990000272' }, 400, 'nhsNumber'],
       ['the mother as her own baby', { ...birth, nhsNumber: '9990000026' }, 400, 'nhsNumber'],
-      ['a missing family name', { ...birth, nhsNumber: '9990000271', familyName: undefined }, 400, 'familyName'],
+      [
+        'a missing family name',
+        { ...birth, nhsNumber: '9990000271', familyName: undefined },
+        400,
+        'familyName',
+      ],
     ])('refuses %s', async (_what, body, status, field) => {
       const res = await t.as(admin).post('/admin/v1/births', body);
       expect(res.statusCode).toBe(status);
@@ -160,15 +243,28 @@ describe.each(engines())('administration over HTTP on %s', (engine) => {
   });
 
   describe('organisations', () => {
-    const ed = { name: 'The Royal London Hospital Emergency Department', setting: 'emergency-department', parentOdsCode: 'R1H', town: 'London', phone: '020 7946 0101' };
+    const ed = {
+      name: 'The Royal London Hospital Emergency Department',
+      setting: 'emergency-department',
+      parentOdsCode: 'R1H',
+      town: 'London',
+      phone: '020 7946 0101',
+    };
 
     it('creates (201) and replaces (200) an organisation, and reads it back', async () => {
       const created = await t.as(admin).put('/admin/v1/organisations/R1H12', ed);
       expect(created.statusCode).toBe(201);
-      const updated = await t.as(admin).put('/admin/v1/organisations/r1h12', { ...ed, phone: '020 7946 0102' });
+      const updated = await t
+        .as(admin)
+        .put('/admin/v1/organisations/r1h12', { ...ed, phone: '020 7946 0102' });
       expect(updated.statusCode).toBe(200);
       const got = await t.as(admin).get('/admin/v1/organisations/R1H12');
-      expect(got.json()).toMatchObject({ odsCode: 'R1H12', setting: 'emergency-department', parentOdsCode: 'R1H', phone: '020 7946 0102' });
+      expect(got.json()).toMatchObject({
+        odsCode: 'R1H12',
+        setting: 'emergency-department',
+        parentOdsCode: 'R1H',
+        phone: '020 7946 0102',
+      });
       const listed = await t.as(admin).get('/admin/v1/organisations?setting=emergency-department');
       expect(listed.json().organisations.map((o: { odsCode: string }) => o.odsCode)).toContain('R1H12');
     });
@@ -199,7 +295,12 @@ describe.each(engines())('administration over HTTP on %s', (engine) => {
       const good = await t.as(admin).post('/admin/v1/organisations/import', {
         organisations: [
           { odsCode: 'RJE', name: 'University Hospitals of North Midlands NHS Trust', setting: 'trust' },
-          { odsCode: 'RJE01', name: 'Royal Stoke University Hospital', setting: 'emergency-department', parentOdsCode: 'RJE' },
+          {
+            odsCode: 'RJE01',
+            name: 'Royal Stoke University Hospital',
+            setting: 'emergency-department',
+            parentOdsCode: 'RJE',
+          },
         ],
       });
       expect(good.json()).toEqual({ received: 2, created: 2, updated: 0 });
@@ -208,15 +309,23 @@ describe.each(engines())('administration over HTTP on %s', (engine) => {
   });
 
   describe('local authorities', () => {
-    const bham = { name: 'Birmingham City Council', officeHoursPhone: '0121 496 0500', emergencyDutyPhone: '07700 900100' };
+    const bham = {
+      name: 'Birmingham City Council',
+      officeHoursPhone: '0121 496 0500',
+      emergencyDutyPhone: '07700 900100',
+    };
 
     it('creates with the daily cadence by default, then updates the cadence', async () => {
       const created = await t.as(admin).put('/admin/v1/local-authorities/E08000025', bham);
       expect(created.statusCode).toBe(201);
       expect(created.json()).toMatchObject({ laCode: 'E08000025', notificationCadence: 'daily' });
-      const updated = await t.as(admin).put('/admin/v1/local-authorities/E08000025', { ...bham, notificationCadence: 'immediate' });
+      const updated = await t
+        .as(admin)
+        .put('/admin/v1/local-authorities/E08000025', { ...bham, notificationCadence: 'immediate' });
       expect(updated.statusCode).toBe(200);
-      expect((await t.as(admin).get('/admin/v1/local-authorities/E08000025')).json().notificationCadence).toBe('immediate');
+      expect(
+        (await t.as(admin).get('/admin/v1/local-authorities/E08000025')).json().notificationCadence,
+      ).toBe('immediate');
       expect((await t.as(admin).get('/admin/v1/local-authorities')).json().localAuthorities).toHaveLength(1);
     });
 
@@ -237,7 +346,9 @@ describe.each(engines())('administration over HTTP on %s', (engine) => {
       const anon = await t.anonymous.put('/admin/v1/demographics/9990000018', JOHNNY);
       expect(anon.statusCode).toBe(401);
       expect(issueOf(anon).spineCode).toBe('ACCESS_DENIED');
-      const garbage = await t.anonymous.get('/admin/v1/local-authorities', { authorization: 'Bearer not.a.jwt' });
+      const garbage = await t.anonymous.get('/admin/v1/local-authorities', {
+        authorization: 'Bearer not.a.jwt',
+      });
       expect(garbage.statusCode).toBe(401);
       for (const who of [clinician(), la('E08000025')]) {
         const res = await t.as(who).put('/admin/v1/demographics/9990000018', JOHNNY);

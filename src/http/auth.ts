@@ -35,7 +35,9 @@ export function registerAuth(app: FastifyInstance, verifier: TokenVerifier): voi
     if (allow === undefined || allow === 'public') return;
     req.principal = await authenticate(req, verifier);
     if (!allow.includes(req.principal.kind)) {
-      throw forbidden(`this endpoint is not available to a ${req.principal.kind} (allowed: ${allow.join(', ')})`);
+      throw forbidden(
+        `this endpoint is not available to a ${req.principal.kind} (allowed: ${allow.join(', ')})`,
+      );
     }
   });
 }

@@ -1,6 +1,5 @@
 /** What the HTTP layer needs from the running service; src/app.ts builds it. */
-import type { TokenVerifier } from '../auth/tokens.ts';
-import type { DemoTokenService } from '../auth/tokens.ts';
+import type { DemoTokenService, TokenVerifier } from '../auth/tokens.ts';
 import type { Mode } from '../config.ts';
 import type { DemographicsListener } from '../demographics/admin.ts';
 import type { SwitchableDemographics } from '../demographics/faults.ts';

@@ -32,12 +32,31 @@ describe('demo-mode helpers', () => {
     expect(payload.nhsid_useruid).toBe('555000000101');
 
     for (const [body, field] of [
-      [{ kind: 'health-user', sdsUserId: '1', name: 'x', jobRole: { code: 'R1', display: 'y' }, activities: [] }, 'organisation'],
+      [
+        {
+          kind: 'health-user',
+          sdsUserId: '1',
+          name: 'x',
+          jobRole: { code: 'R1', display: 'y' },
+          activities: [],
+        },
+        'organisation',
+      ],
       [{ kind: 'health-system', asid: 'abc', organisation: { odsCode: 'RJE01' }, activities: [] }, 'asid'],
       [{ kind: 'local-authority' }, 'laCode'],
       [{ kind: 'admin', role: 'root' }, 'role'],
       [{ kind: 'wizard' }, 'kind'],
-      [{ kind: 'health-user', sdsUserId: '1', name: 'x', jobRole: { code: 'R1', display: 'y' }, organisation: { odsCode: 'R1H' }, activities: ['view'] }, 'activities[0]'],
+      [
+        {
+          kind: 'health-user',
+          sdsUserId: '1',
+          name: 'x',
+          jobRole: { code: 'R1', display: 'y' },
+          organisation: { odsCode: 'R1H' },
+          activities: ['view'],
+        },
+        'activities[0]',
+      ],
     ] as const) {
       const bad = await t.anonymous.post('/dev/token', body);
       expect(bad.statusCode).toBe(400);

@@ -32,14 +32,24 @@ export async function buildHttp(deps: HttpDeps, opts: HttpOptions): Promise<Fast
       return typeof given === 'string' && UUID_RE.test(given) ? given : randomUUID();
     },
     ajv: {
-      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false, allowUnionTypes: true },
+      customOptions: {
+        removeAdditional: false,
+        coerceTypes: false,
+        useDefaults: false,
+        allErrors: false,
+        allowUnionTypes: true,
+      },
     },
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
     forceCloseConnections: true,
   });
 
-  app.addContentTypeParser('application/fhir+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  app.addContentTypeParser(
+    'application/fhir+json',
+    { parseAs: 'string' },
+    app.getDefaultJsonParser('error', 'error'),
+  );
 
   app.addHook('onSend', async (req, reply) => {
     const given = req.headers['x-request-id'];
@@ -54,7 +64,8 @@ export async function buildHttp(deps: HttpDeps, opts: HttpOptions): Promise<Fast
       info: {
         title: 'Open CP-IS',
         version: '0.1.0',
-        description: 'Child Protection - Information Sharing: local authority uploads, health queries (FHIR R4), mailbox.',
+        description:
+          'Child Protection - Information Sharing: local authority uploads, health queries (FHIR R4), mailbox.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       security: [{ bearer: [] }],

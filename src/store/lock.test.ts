@@ -29,7 +29,10 @@ describe('one process per data directory', () => {
   it('takes over a lock left by a process that no longer exists', () => {
     const dir = tempDir();
     // A pid far above any this machine will have handed out.
-    writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: 4_000_000, host: hostname(), startedAt: '2026-01-01T00:00:00Z' }));
+    writeFileSync(
+      join(dir, LOCK_FILE),
+      JSON.stringify({ pid: 4_000_000, host: hostname(), startedAt: '2026-01-01T00:00:00Z' }),
+    );
     const lock = acquireDirLock(dir);
     expect(JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')).pid).toBe(process.pid);
     lock.release();

@@ -3,7 +3,7 @@
  * several processes starting together on one PostgreSQL migrate once). A migration is a list of
  * SQL statements run in order inside the migration transaction.
  */
-import { Migrator, type Kysely, type MigrationProvider, sql } from 'kysely';
+import { type Kysely, type MigrationProvider, Migrator, sql } from 'kysely';
 import { foundation } from './migrations/0001_foundation.ts';
 
 export interface Migration {

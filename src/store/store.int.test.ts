@@ -88,8 +88,12 @@ describe.each(engines())('store on %s', (engine) => {
 
   it('refuses to update, delete or truncate the audit log', async () => {
     await sql`insert into audit_log (seq, recorded_at, category, action, outcome, actor, detail, prev_hash, hash)
-      values (1, now(), 'test', 'test', 'success', '{}', '{}', repeat('0', 64), repeat('1', 64))`.execute(store.db);
-    await expect(sql`update audit_log set outcome = 'failure'`.execute(store.db)).rejects.toThrow(/append-only/);
+      values (1, now(), 'test', 'test', 'success', '{}', '{}', repeat('0', 64), repeat('1', 64))`.execute(
+      store.db,
+    );
+    await expect(sql`update audit_log set outcome = 'failure'`.execute(store.db)).rejects.toThrow(
+      /append-only/,
+    );
     await expect(sql`delete from audit_log`.execute(store.db)).rejects.toThrow(/append-only/);
     await expect(sql`truncate audit_log`.execute(store.db)).rejects.toThrow(/append-only/);
     const { rows } = await sql<{ c: number }>`select count(*) as c from audit_log`.execute(store.db);

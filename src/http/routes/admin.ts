@@ -66,9 +66,12 @@ const OrganisationFields = {
 const OrganisationBody = Type.Object(OrganisationFields, { additionalProperties: false });
 const ImportBody = Type.Object(
   {
-    organisations: Type.Array(Type.Object({ odsCode: Type.String(), ...OrganisationFields }, { additionalProperties: false }), {
-      maxItems: 50_000,
-    }),
+    organisations: Type.Array(
+      Type.Object({ odsCode: Type.String(), ...OrganisationFields }, { additionalProperties: false }),
+      {
+        maxItems: 50_000,
+      },
+    ),
   },
   { additionalProperties: false },
 );
@@ -118,7 +121,12 @@ export function adminRoutes(app: FastifyInstance, deps: HttpDeps): void {
     '/admin/v1/demographics/:nhsNumber/supersede',
     { config: ADMIN, schema: { params: NhsParams, body: SupersedeBody } },
     async (req) => {
-      const r = await adminSupersede(adminDeps, principalOf(req), req.params.nhsNumber, req.body.newNhsNumber);
+      const r = await adminSupersede(
+        adminDeps,
+        principalOf(req),
+        req.params.nhsNumber,
+        req.body.newNhsNumber,
+      );
       return { old: personWire(r.old), replacement: personWire(r.replacement) };
     },
   );
@@ -173,7 +181,10 @@ export function adminRoutes(app: FastifyInstance, deps: HttpDeps): void {
         ...(q.parent ? { parentOdsCode: requireOdsCode('parent', q.parent) } : {}),
         ...(q.after ? { after: q.after.toUpperCase() } : {}),
       });
-      return { organisations: orgs.map(organisationWire), next: orgs.length === limit ? orgs.at(-1)?.odsCode : null };
+      return {
+        organisations: orgs.map(organisationWire),
+        next: orgs.length === limit ? orgs.at(-1)?.odsCode : null,
+      };
     },
   );
 

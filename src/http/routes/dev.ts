@@ -17,7 +17,10 @@ export function devRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.post('/dev/token', { config: PUBLIC }, async (req) => tokens.issue(parsePersona(req.body)));
 
-  app.get('/dev/clock', { config: PUBLIC }, async () => ({ now: clock.now().toISOString(), fixed: clock.isFixed() }));
+  app.get('/dev/clock', { config: PUBLIC }, async () => ({
+    now: clock.now().toISOString(),
+    fixed: clock.isFixed(),
+  }));
 
   app.post(
     '/dev/clock',
@@ -37,7 +40,8 @@ export function devRoutes(app: FastifyInstance, deps: HttpDeps): void {
         // An instant with an explicit zone, as the contract says: "2027-01-05T09:00:00Z".
         const ok = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(now);
         const t = Date.parse(now);
-        if (!ok || Number.isNaN(t)) throw invalidValue('now', 'now must be an ISO 8601 instant with a zone, or null');
+        if (!ok || Number.isNaN(t))
+          throw invalidValue('now', 'now must be an ISO 8601 instant with a zone, or null');
         clock.set(new Date(t));
       }
       return { now: clock.now().toISOString(), fixed: clock.isFixed() };

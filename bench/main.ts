@@ -1,0 +1,39 @@
+/**
+ * `npm run bench -- [name ...] [--engines pglite,postgres] [--people N]`: runs the named benchmarks
+ * (all by default) on both engines and prints figures and ratios. Timings are measured here, never
+ * asserted in tests.
+ */
+import { parseArgs } from 'node:util';
+import type { Engine } from '../src/store/db.ts';
+import { stopBenchServer } from './engines.ts';
+import { benchSeed } from './seed.ts';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    engines: { type: 'string', default: 'pglite,postgres' },
+    people: { type: 'string', default: '250000' },
+  },
+});
+const engines = values.engines.split(',') as Engine[];
+const people = Number(values.people);
+
+const BENCHES: Record<string, () => Promise<void>> = {
+  seed: async () => {
+    const s = await benchSeed(engines, people);
+    if (s.pglite && s.postgres)
+      console.log(`seed ratio pglite/postgres time: ${(s.pglite / s.postgres).toFixed(2)}x`);
+  },
+};
+
+const chosen = positionals.length ? positionals : Object.keys(BENCHES);
+try {
+  for (const name of chosen) {
+    const bench = BENCHES[name];
+    if (!bench) throw new Error(`unknown benchmark ${name}; choose from ${Object.keys(BENCHES).join(', ')}`);
+    console.log(`\n== ${name} (${engines.join(', ')}) ==`);
+    await bench();
+  }
+} finally {
+  await stopBenchServer();
+}
