@@ -5,6 +5,7 @@
  */
 import { type Kysely, type MigrationProvider, Migrator, sql } from 'kysely';
 import { foundation } from './migrations/0001_foundation.ts';
+import { records } from './migrations/0002_records.ts';
 
 export interface Migration {
   name: string;
@@ -12,7 +13,7 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. Add new ones at the end; never edit one that has shipped. */
-export const MIGRATIONS: readonly Migration[] = [foundation];
+export const MIGRATIONS: readonly Migration[] = [foundation, records];
 
 const provider: MigrationProvider = {
   async getMigrations() {

@@ -3,6 +3,8 @@
  * strings and int8 as numbers on both engines — see `openStore`). Capability modules map rows to
  * domain objects; nothing outside src/store depends on column names except through these types.
  */
+import type { Generated } from 'kysely';
+
 /** timestamptz: a Date on both engines. */
 type Timestamp = Date;
 
@@ -67,6 +69,68 @@ export interface AuditHeadTable {
   hash: string;
 }
 
+export interface LaRecordTable {
+  la_code: string;
+  nhs_number: string;
+  subject: 'child' | 'unborn';
+  local_id: string | null;
+  family_name: string;
+  given_names: string[];
+  birth_date: string;
+  expected_delivery_date: string | null;
+  upload_id: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface LaPlanTable {
+  la_code: string;
+  nhs_number: string;
+  plan_type: 'CPP' | 'LAC' | 'UCPP';
+  start_date: string;
+  end_date: string | null;
+  visible_until: string | null;
+  delete_date: string | null;
+}
+
+export interface UploadTable {
+  id: Generated<number>;
+  la_code: string;
+  sequence: number;
+  body_sha256: string;
+  mode: 'delta' | 'snapshot';
+  received_at: Timestamp;
+  file_code: string;
+  received: number;
+  accepted: number;
+  rejected: number;
+  acknowledgement: unknown;
+}
+
+export interface RecordRejectionTable {
+  la_code: string;
+  nhs_number: string;
+  local_id: string | null;
+  code: string;
+  detail: string | null;
+  field: string | null;
+  message: string;
+  replacement_nhs_number: string | null;
+  upload_id: number;
+  sequence: number;
+  rejected_at: Timestamp;
+}
+
+export interface MailboxMessageTable {
+  id: string;
+  seq: Generated<number>;
+  la_code: string;
+  type: 'upload-acknowledgement' | 'access-notification' | 'inactive-nhs-number' | 'birth';
+  created_at: Timestamp;
+  body: unknown;
+  acknowledged_at: Timestamp | null;
+}
+
 export interface Database {
   person: PersonTable;
   organisation: OrganisationTable;
@@ -74,4 +138,9 @@ export interface Database {
   service_state: ServiceStateTable;
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
+  la_record: LaRecordTable;
+  la_plan: LaPlanTable;
+  upload: UploadTable;
+  record_rejection: RecordRejectionTable;
+  mailbox_message: MailboxMessageTable;
 }

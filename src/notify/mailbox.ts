@@ -1,0 +1,100 @@
+/**
+ * Each LA's mailbox (INTERFACE §4): messages are posted inside the transaction that causes them,
+ * listed oldest first (at most 500 at a time, as MESH allows), and stay until the LA acknowledges
+ * them (at-least-once; the LA de-duplicates by id). An LA only ever sees its own messages: another
+ * LA's message id is "not found", never "forbidden", so ids reveal nothing.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Executor, Tx } from '../store/db.ts';
+import type { MailboxMessageTable } from '../store/schema.ts';
+
+export type MessageType = MailboxMessageTable['type'];
+export const MAX_LISTING = 500;
+
+export interface MailboxMessage {
+  id: string;
+  type: MessageType;
+  createdAt: string;
+  [field: string]: unknown;
+}
+
+export interface MessageSummary {
+  id: string;
+  type: MessageType;
+  createdAt: string;
+}
+
+/** Post a message; its body's fields appear beside id, type and createdAt when read. */
+export async function postMessage(
+  trx: Tx,
+  now: Date,
+  laCode: string,
+  type: MessageType,
+  body: Record<string, unknown>,
+): Promise<string> {
+  const id = randomUUID();
+  await trx
+    .insertInto('mailbox_message')
+    .values({ id, la_code: laCode, type, created_at: now, body: JSON.stringify(body), acknowledged_at: null })
+    .execute();
+  return id;
+}
+
+export async function listMessages(
+  db: Executor,
+  laCode: string,
+  limit = MAX_LISTING,
+): Promise<MessageSummary[]> {
+  const rows = await db
+    .selectFrom('mailbox_message')
+    .select(['id', 'type', 'created_at'])
+    .where('la_code', '=', laCode)
+    .where('acknowledged_at', 'is', null)
+    .orderBy('seq')
+    .limit(Math.max(1, Math.min(limit, MAX_LISTING)))
+    .execute();
+  return rows.map((r) => ({ id: r.id, type: r.type, createdAt: r.created_at.toISOString() }));
+}
+
+export async function readMessage(db: Executor, laCode: string, id: string): Promise<MailboxMessage | null> {
+  if (!isUuid(id)) return null;
+  const row = await db
+    .selectFrom('mailbox_message')
+    .select(['id', 'type', 'created_at', 'body', 'acknowledged_at'])
+    .where('id', '=', id)
+    .where('la_code', '=', laCode)
+    .executeTakeFirst();
+  if (!row) return null;
+  return {
+    ...(row.body as Record<string, unknown>),
+    id: row.id,
+    type: row.type,
+    createdAt: row.created_at.toISOString(),
+    acknowledgedAt: row.acknowledged_at?.toISOString() ?? null,
+  };
+}
+
+/** Acknowledge a message (repeating it is fine). False if the LA has no such message. */
+export async function acknowledgeMessage(trx: Tx, now: Date, laCode: string, id: string): Promise<boolean> {
+  if (!isUuid(id)) return false;
+  const row = await trx
+    .updateTable('mailbox_message')
+    .set({ acknowledged_at: now })
+    .where('id', '=', id)
+    .where('la_code', '=', laCode)
+    .where('acknowledged_at', 'is', null)
+    .returning('id')
+    .executeTakeFirst();
+  if (row) return true;
+  const exists = await trx
+    .selectFrom('mailbox_message')
+    .select('id')
+    .where('id', '=', id)
+    .where('la_code', '=', laCode)
+    .executeTakeFirst();
+  return !!exists;
+}
+
+export function isUuid(s: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
+}

@@ -1,0 +1,152 @@
+/**
+ * LA records in the store. A record is one LA's whole current statement about one subject: writing
+ * it replaces whatever that LA said before (its plans are the LA's plans for that subject now);
+ * other LAs' records for the same subject are never touched.
+ */
+import { sql } from 'kysely';
+import type { IsoDate } from '../domain/dates.ts';
+import { type PlanDates, type PlanType, type Subject, visibleUntil } from '../domain/plans.ts';
+import type { Executor, Tx } from '../store/db.ts';
+
+export interface PlanInput extends PlanDates {
+  /** A future date on which the plan is to be removed (created in error); past dates never reach here. */
+  deleteDate: IsoDate | null;
+}
+
+export interface RecordInput {
+  laCode: string;
+  nhsNumber: string;
+  subject: Subject;
+  localId: string | null;
+  familyName: string;
+  givenNames: string[];
+  birthDate: IsoDate;
+  expectedDeliveryDate: IsoDate | null;
+  plans: PlanInput[];
+}
+
+/** Replace this LA's statement about the subject. With no plans left the record is removed. */
+export async function putRecord(trx: Tx, now: Date, uploadId: number, r: RecordInput): Promise<void> {
+  await removeRecord(trx, r.laCode, r.nhsNumber);
+  if (r.plans.length === 0) return;
+  await trx
+    .insertInto('la_record')
+    .values({
+      la_code: r.laCode,
+      nhs_number: r.nhsNumber,
+      subject: r.subject,
+      local_id: r.localId,
+      family_name: r.familyName,
+      given_names: r.givenNames,
+      birth_date: r.birthDate,
+      expected_delivery_date: r.expectedDeliveryDate,
+      upload_id: uploadId,
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+  const subject = { birthDate: r.birthDate, expectedDeliveryDate: r.expectedDeliveryDate };
+  await trx
+    .insertInto('la_plan')
+    .values(
+      r.plans.map((p) => ({
+        la_code: r.laCode,
+        nhs_number: r.nhsNumber,
+        plan_type: p.type,
+        start_date: p.startDate,
+        end_date: p.endDate,
+        visible_until: visibleUntil(p, subject),
+        delete_date: p.deleteDate,
+      })),
+    )
+    .execute();
+}
+
+/** Remove this LA's record for the subject (its plans go with it). */
+export async function removeRecord(trx: Tx, laCode: string, nhsNumber: string): Promise<boolean> {
+  const res = await trx
+    .deleteFrom('la_record')
+    .where('la_code', '=', laCode)
+    .where('nhs_number', '=', nhsNumber)
+    .executeTakeFirst();
+  return Number(res.numDeletedRows) > 0;
+}
+
+/**
+ * Snapshot mode: the LA's plans for subjects absent from the file end today (plans that already
+ * ended keep their end date), so they stay visible for the usual year after ending. Returns the
+ * subjects whose plans were ended.
+ */
+export async function endRecordsAbsentFrom(
+  trx: Tx,
+  laCode: string,
+  present: ReadonlySet<string>,
+  today: IsoDate,
+): Promise<string[]> {
+  const open = await trx
+    .selectFrom('la_plan as p')
+    .innerJoin('la_record as r', (j) =>
+      j.onRef('r.la_code', '=', 'p.la_code').onRef('r.nhs_number', '=', 'p.nhs_number'),
+    )
+    .select(['p.nhs_number', 'p.plan_type', 'p.start_date', 'r.birth_date', 'r.expected_delivery_date'])
+    .where('p.la_code', '=', laCode)
+    .where((eb) => eb.or([eb('p.end_date', 'is', null), eb('p.end_date', '>', today)]))
+    .execute();
+  const ended = new Set<string>();
+  for (const p of open) {
+    if (present.has(p.nhs_number)) continue;
+    const endDate = p.start_date > today ? p.start_date : today;
+    const plan = { type: p.plan_type as PlanType, startDate: p.start_date, endDate };
+    await trx
+      .updateTable('la_plan')
+      .set({
+        end_date: endDate,
+        visible_until: visibleUntil(plan, {
+          birthDate: p.birth_date,
+          expectedDeliveryDate: p.expected_delivery_date,
+        }),
+      })
+      .where('la_code', '=', laCode)
+      .where('nhs_number', '=', p.nhs_number)
+      .where('plan_type', '=', p.plan_type)
+      .execute();
+    ended.add(p.nhs_number);
+  }
+  return [...ended];
+}
+
+/**
+ * Retention (CPIS.md §5): delete plans past their last visible day or their delete date, then
+ * records left with no plan. Their audit entries remain. Returns what was purged.
+ */
+export async function purgeExpired(trx: Tx, today: IsoDate): Promise<{ plans: number; records: number }> {
+  const plans = await trx
+    .deleteFrom('la_plan')
+    .where((eb) => eb.or([eb('visible_until', '<', today), eb('delete_date', '<=', today)]))
+    .executeTakeFirst();
+  const records = await trx
+    .deleteFrom('la_record')
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('la_plan')
+            .select(sql`1`.as('one'))
+            .whereRef('la_plan.la_code', '=', 'la_record.la_code')
+            .whereRef('la_plan.nhs_number', '=', 'la_record.nhs_number'),
+        ),
+      ),
+    )
+    .executeTakeFirst();
+  return { plans: Number(plans.numDeletedRows), records: Number(records.numDeletedRows) };
+}
+
+/** The LAs holding a record for any of these subjects (for notifications about a number). */
+export async function laCodesHoldingRecords(db: Executor, nhsNumber: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('la_record')
+    .select('la_code')
+    .where('nhs_number', '=', nhsNumber)
+    .orderBy('la_code')
+    .execute();
+  return rows.map((r) => r.la_code);
+}
