@@ -60,7 +60,8 @@ export function visibleUntil(plan: PlanDates, subject: SubjectDates): IsoDate | 
   } else {
     limits.push(addDays(birthdayOf(subject.birthDate, ADULT_AGE), -1));
   }
-  return limits.length ? limits.reduce((a, b) => (a < b ? a : b)) : null;
+  // ISO dates order as strings: the earliest limit wins.
+  return limits.length ? (limits.sort()[0] ?? null) : null;
 }
 
 export function isVisibleOn(plan: PlanDates, subject: SubjectDates, today: IsoDate): boolean {
