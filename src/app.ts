@@ -18,8 +18,11 @@ import { type Clock, SettableClock, systemClock } from './domain/clock.ts';
 import type { HttpDeps } from './http/deps.ts';
 import { buildHttp } from './http/server.ts';
 import { createLogger } from './log.ts';
+import { Scheduler } from './scheduler.ts';
 import { openStore, type Store, type StoreConfig } from './store/db.ts';
 import { migrateToLatest } from './store/migrate.ts';
+import { retentionJob } from './upload/retention.ts';
+import { recordsFollowSupersede } from './upload/supersede.ts';
 
 export interface ServiceOptions {
   config: Config;
@@ -35,6 +38,8 @@ export interface ServiceOptions {
   demoWorld?: boolean;
   /** Listen on config.host:config.port (default true); tests use `inject()` instead. */
   listen?: boolean;
+  /** How often the scheduler looks for due work (default 30 s; it also runs whenever the demo clock moves). */
+  schedulerIntervalMs?: number;
 }
 
 export interface Service {
@@ -44,6 +49,7 @@ export interface Service {
   readonly http: FastifyInstance;
   readonly deps: HttpDeps;
   readonly logger: Logger;
+  readonly scheduler: Scheduler;
   /** The listening address (http://host:port), or null when not listening. */
   readonly url: string | null;
   stop(): Promise<void>;
@@ -85,7 +91,8 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
 
     // 4. Demographics: the local register or the PDS FHIR API, switchable off in demo mode.
     const demographics = new SwitchableDemographics(opts.demographics ?? demographicsFor(config));
-    const demographicsListeners: DemographicsListener[] = [];
+    // What a change in demographics means for the LAs' records, committed with the change.
+    const demographicsListeners: DemographicsListener[] = [recordsFollowSupersede];
 
     // 5. Directory and, on an empty demo store, the demo world.
     if (opts.demoWorld ?? config.mode === 'demo') {
@@ -98,7 +105,12 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       }
     }
 
-    // 6. HTTP routes.
+    // 6. Scheduler: the daily retention purge (and, later, notification dispatch).
+    const scheduler = new Scheduler(clock, [retentionJob(store.db)], logger, opts.schedulerIntervalMs);
+    scheduler.start(settableClock);
+    undo.push(() => scheduler.stop());
+
+    // 7. HTTP routes.
     let ready = false;
     const deps: HttpDeps = {
       mode: config.mode,
@@ -114,14 +126,14 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     const http = await buildHttp(deps, { logger, isReady: () => ready });
     undo.push(() => http.close());
 
-    // 7. Listen.
+    // 8. Listen.
     let url: string | null = null;
     if (opts.listen ?? true) {
       url = await http.listen({ host: config.host, port: config.port });
       logger.info({ url, mode: config.mode, store: store.engine }, 'Open CP-IS is listening');
     }
     ready = true;
-    return { config, store, clock, http, deps, logger, url, stop };
+    return { config, store, clock, http, deps, logger, scheduler, url, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -12,6 +12,7 @@ import type { HttpDeps } from './deps.ts';
 import { registerErrorHandling } from './errors.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { devRoutes } from './routes/dev.ts';
+import { laRoutes } from './routes/la.ts';
 import { systemRoutes } from './routes/system.ts';
 
 export interface HttpOptions {
@@ -78,6 +79,7 @@ export async function buildHttp(deps: HttpDeps, opts: HttpOptions): Promise<Fast
   systemRoutes(app, deps, opts.isReady);
   if (deps.mode === 'demo') devRoutes(app, deps);
   adminRoutes(app, deps);
+  laRoutes(app, deps);
   for (const routes of opts.routes ?? []) routes(app, deps);
 
   await app.ready();

@@ -5,6 +5,7 @@
  * LA's message id is "not found", never "forbidden", so ids reveal nothing.
  */
 import { randomUUID } from 'node:crypto';
+import { appendAudit } from '../audit/log.ts';
 import type { Executor, Tx } from '../store/db.ts';
 import type { MailboxMessageTable } from '../store/schema.ts';
 
@@ -97,4 +98,56 @@ export async function acknowledgeMessage(trx: Tx, now: Date, laCode: string, id:
 
 export function isUuid(s: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
+}
+
+/** An LA reading one of its messages, audited (messages carry children's details). */
+export async function laReadMessage(
+  deps: { db: Executor; clock: { now(): Date } },
+  laCode: string,
+  actor: Record<string, unknown>,
+  id: string,
+): Promise<MailboxMessage | null> {
+  const message = await readMessage(deps.db, laCode, id);
+  if (message) {
+    const now = deps.clock.now();
+    await deps.db
+      .transaction()
+      .execute((trx) =>
+        appendAudit(trx, now, [
+          {
+            category: 'mailbox',
+            action: 'mailbox.read',
+            outcome: 'success',
+            actor,
+            detail: { laCode, messageId: id, type: message.type },
+          },
+        ]),
+      );
+  }
+  return message;
+}
+
+/** An LA acknowledging one of its messages, audited. */
+export async function laAcknowledgeMessage(
+  deps: { db: Executor; clock: { now(): Date } },
+  laCode: string,
+  actor: Record<string, unknown>,
+  id: string,
+): Promise<boolean> {
+  const now = deps.clock.now();
+  return deps.db.transaction().execute(async (trx) => {
+    const ok = await acknowledgeMessage(trx, now, laCode, id);
+    if (ok) {
+      await appendAudit(trx, now, [
+        {
+          category: 'mailbox',
+          action: 'mailbox.acknowledge',
+          outcome: 'success',
+          actor,
+          detail: { laCode, messageId: id },
+        },
+      ]);
+    }
+    return ok;
+  });
 }

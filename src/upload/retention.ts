@@ -1,0 +1,50 @@
+/**
+ * The daily retention job (CPIS.md §5): once a day by the service clock (Europe/London), plans past
+ * their last visible day or their delete date are purged from the live store, with records left
+ * empty. The audit trail keeps what happened.
+ */
+import { sql } from 'kysely';
+import { appendAudit } from '../audit/log.ts';
+import { londonDateOf } from '../domain/dates.ts';
+import type { Job } from '../scheduler.ts';
+import { type Executor, transact } from '../store/db.ts';
+import { purgeExpired } from './records.ts';
+
+const STATE_KEY = 'retention.last-purge';
+
+export function retentionJob(db: Executor): Job {
+  return {
+    name: 'retention',
+    async run(now) {
+      const today = londonDateOf(now);
+      return transact(db, async (trx) => {
+        // The state row is locked, so two processes never purge the same day twice.
+        await sql`insert into service_state (key, value, updated_at) values (${STATE_KEY}, '"1970-01-01"', ${now})
+          on conflict (key) do nothing`.execute(trx);
+        const last = await trx
+          .selectFrom('service_state')
+          .select('value')
+          .where('key', '=', STATE_KEY)
+          .forUpdate()
+          .executeTakeFirstOrThrow();
+        if ((last.value as string) >= today) return null;
+        const purged = await purgeExpired(trx, today);
+        await trx
+          .updateTable('service_state')
+          .set({ value: JSON.stringify(today), updated_at: now })
+          .where('key', '=', STATE_KEY)
+          .execute();
+        await appendAudit(trx, now, [
+          {
+            category: 'system',
+            action: 'retention.purge',
+            outcome: 'success',
+            actor: { kind: 'system' },
+            detail: { date: today, ...purged },
+          },
+        ]);
+        return { date: today, ...purged };
+      });
+    },
+  };
+}

@@ -1,0 +1,753 @@
+/**
+ * A local authority's upload, from request body to acknowledgement (INTERFACE §3, CPIS.md §4).
+ *
+ * 1. The body is spooled to a temporary file while its SHA-256 is taken (memory stays bounded
+ *    however large the file).
+ * 2. A first pass reads the file's structure: sequence, mode, and how often each subject appears.
+ *    An unreadable file is refused here (CPF01) before the store is touched.
+ * 3. One transaction, under a per-LA lock: the sequence is checked (an exact replay returns the
+ *    stored acknowledgement; a reused or lower sequence is a conflict), then a second pass reads the
+ *    records in chunks, checks each, traces its chunk against demographics, applies the accepted
+ *    ones, and finally records the upload, the LA's current rejections, the acknowledgement in the
+ *    mailbox and the audit entries. If demographics cannot answer, nothing is applied (CPF05).
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { sql } from 'kysely';
+import { type AuditEntryInput, appendAudit } from '../audit/log.ts';
+import { type DemographicsService, DemographicsUnavailable, type Trace } from '../demographics/types.ts';
+import type { Clock } from '../domain/clock.ts';
+import { type IsoDate, londonDateOf } from '../domain/dates.ts';
+import { isValidNhsNumber, type NhsNumber, nhsNumber } from '../domain/nhs-number.ts';
+import { conflict, OutcomeError, outcome } from '../domain/outcomes.ts';
+import { postMessage } from '../notify/mailbox.ts';
+import { type Executor, type Tx, transact } from '../store/db.ts';
+import { scanCsv } from './csv-stream.ts';
+import { RECORDS_STREAMED, scanUploadJson, UploadSyntaxError } from './json-stream.ts';
+import { endRecordsAbsentFrom, putRecord, removeRecord } from './records.ts';
+import {
+  decideAgainstDemographics,
+  type RawRecord,
+  type RecordCode,
+  type Rejection,
+  readRecord,
+  type SubmittedRecord,
+  submittedNhsNumber,
+} from './rules.ts';
+
+export type FileCode = 'CPF01' | 'CPF02' | 'CPF03' | 'CPF04' | 'CPF05' | 'CPF06';
+export type UploadFormat = 'json' | 'csv';
+export type UploadMode = 'delta' | 'snapshot';
+
+export interface RecordAck {
+  index: number;
+  nhsNumber: string | null;
+  localId?: string;
+  code: RecordCode;
+  field?: string;
+  detail?: string;
+  message?: string;
+  replacementNhsNumber?: string | null;
+  /** CSV only: the lines the record came from. */
+  lines?: number[];
+}
+
+export interface Acknowledgement {
+  sequence: number;
+  mode: UploadMode;
+  fileCode: FileCode;
+  received: number;
+  accepted: number;
+  rejected: number;
+  records: RecordAck[];
+}
+
+export interface UploadDeps {
+  db: Executor;
+  clock: Clock;
+  demographics: DemographicsService;
+  /** Largest body accepted, in bytes. */
+  maxBytes?: number;
+}
+
+export interface UploadRequest {
+  laCode: string;
+  actor: Record<string, unknown>;
+  format: UploadFormat;
+  body: AsyncIterable<Buffer | string>;
+  /** Query parameters: CSV carries sequence and mode here; JSON may repeat them (they must agree). */
+  sequence?: string;
+  mode?: string;
+}
+
+export type UploadResult = { replay: boolean; acknowledgement: Acknowledgement };
+
+export const CSV_COLUMNS = [
+  'subject',
+  'nhs_number',
+  'local_id',
+  'family_name',
+  'given_names',
+  'birth_date',
+  'plan_type',
+  'start_date',
+  'end_date',
+  'delete_date',
+  'expected_delivery_date',
+] as const;
+
+const CHUNK = 1000;
+const DEFAULT_MAX_BYTES = 512 * 1024 * 1024;
+
+/** A file-level refusal (CPF01, CPF05): an OperationOutcome carrying the file code for the contract. */
+export function fileRefusal(
+  fileCode: 'CPF01' | 'CPF05',
+  status: 400 | 413 | 415 | 503,
+  text: string,
+  field?: string,
+  sequence?: number | null,
+) {
+  const code =
+    status === 503
+      ? 'transient'
+      : status === 413
+        ? 'too-long'
+        : status === 415
+          ? 'not-supported'
+          : 'structure';
+  return new OutcomeError(outcome(code, text, field ? { field } : {}), {
+    fileCode,
+    sequence: sequence ?? null,
+    received: 0,
+    accepted: 0,
+    rejected: 0,
+    records: [],
+  });
+}
+
+export async function receiveUpload(deps: UploadDeps, req: UploadRequest): Promise<UploadResult> {
+  const spool = join(tmpdir(), `cpis-upload-${randomUUID()}`);
+  let sequence: number | null = null;
+  try {
+    const { sha256 } = await spoolBody(req.body, spool, deps.maxBytes ?? DEFAULT_MAX_BYTES);
+    const structure = await readStructure(req, spool);
+    sequence = structure.sequence;
+    return await apply(deps, req, spool, structure, sha256);
+  } catch (err) {
+    const refusal = asFileRefusal(err, sequence);
+    if (!refusal) throw err;
+    await tellLaOfRefusal(deps, req, refusal);
+    throw refusal;
+  } finally {
+    await rm(spool, { force: true });
+  }
+}
+
+/** The file-level refusal an error means (CPF01 unreadable, CPF05 demographics unavailable), if any. */
+function asFileRefusal(err: unknown, sequence: number | null): OutcomeError | null {
+  if (err instanceof UploadSyntaxError)
+    return fileRefusal('CPF01', 400, `the file cannot be read: ${err.message}`, 'body', sequence);
+  if (err instanceof DemographicsUnavailable) {
+    return fileRefusal(
+      'CPF05',
+      503,
+      `demographics could not be reached, so nothing in this file was applied: resubmit it later (${err.message})`,
+      undefined,
+      sequence,
+    );
+  }
+  if (err instanceof OutcomeError && err.extra.fileCode) return err;
+  return null;
+}
+
+/** A file refused as a whole is still acknowledged in the LA's mailbox (and audited), though nothing was applied. */
+async function tellLaOfRefusal(deps: UploadDeps, req: UploadRequest, refusal: OutcomeError): Promise<void> {
+  const now = deps.clock.now();
+  const message = refusal.outcome.issue[0]?.diagnostics ?? '';
+  const { fileCode, sequence } = refusal.extra;
+  await transact(deps.db, async (trx) => {
+    await postMessage(trx, now, req.laCode, 'upload-acknowledgement', {
+      sequence,
+      fileCode,
+      received: 0,
+      accepted: 0,
+      rejected: 0,
+      message,
+      records: [],
+    });
+    await appendAudit(trx, now, [
+      {
+        category: 'upload',
+        action: 'upload',
+        outcome: 'failure',
+        actor: req.actor,
+        detail: { laCode: req.laCode, sequence, fileCode, message },
+      },
+    ]);
+  });
+}
+
+async function spoolBody(
+  body: AsyncIterable<Buffer | string>,
+  path: string,
+  maxBytes: number,
+): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  await pipeline(
+    body,
+    async function* (source: AsyncIterable<Buffer | string>) {
+      for await (const chunk of source) {
+        const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        bytes += buf.length;
+        if (bytes > maxBytes) {
+          throw fileRefusal(
+            'CPF01',
+            413,
+            `the file is larger than the ${Math.round(maxBytes / 1048576)} MB an upload may be`,
+          );
+        }
+        hash.update(buf);
+        yield buf;
+      }
+    },
+    createWriteStream(path, { mode: 0o600 }),
+  );
+  if (bytes === 0) throw fileRefusal('CPF01', 400, 'the upload body is empty', 'body');
+  return { sha256: hash.digest('hex'), bytes };
+}
+
+function textOf(path: string): AsyncIterable<string> {
+  return createReadStream(path, { encoding: 'utf8', highWaterMark: 256 * 1024 });
+}
+
+interface Structure {
+  sequence: number;
+  mode: UploadMode;
+  received: number;
+  /** How many records (JSON) or rows (CSV) name each NHS number, as written. */
+  counts: Map<string, number>;
+  /** CSV: the column order of the header. */
+  columns?: string[];
+}
+
+/** First pass: everything about the file that does not need the store. */
+async function readStructure(req: UploadRequest, path: string): Promise<Structure> {
+  const counts = new Map<string, number>();
+  let sequence: unknown = req.sequence;
+  let mode: unknown = req.mode;
+  let received = 0;
+  let columns: string[] | undefined;
+  if (req.format === 'json') {
+    let sawRecords = false;
+    for await (const e of scanUploadJson(textOf(path))) {
+      if (e.kind === 'record') {
+        received++;
+        if (e.value && typeof e.value === 'object') {
+          const n = submittedNhsNumber(e.value as RawRecord);
+          if (n) counts.set(n, (counts.get(n) ?? 0) + 1);
+        }
+      } else if (e.key === 'records') {
+        if (e.value !== RECORDS_STREAMED) throw new UploadSyntaxError('records must be an array');
+        sawRecords = true;
+      } else if (e.key === 'sequence') {
+        if (req.sequence !== undefined && String(e.value) !== req.sequence) {
+          throw fileRefusal('CPF01', 400, 'the sequence in the body and in the query disagree', 'sequence');
+        }
+        sequence = e.value;
+      } else if (e.key === 'mode') {
+        if (req.mode !== undefined && e.value !== req.mode) {
+          throw fileRefusal('CPF01', 400, 'the mode in the body and in the query disagree', 'mode');
+        }
+        mode = e.value;
+      } else {
+        throw fileRefusal(
+          'CPF01',
+          400,
+          `"${e.key}" is not a member of an upload (sequence, mode, records)`,
+          e.key,
+        );
+      }
+    }
+    if (!sawRecords) throw fileRefusal('CPF01', 400, 'records is required', 'records');
+  } else {
+    for await (const row of scanCsv(textOf(path))) {
+      if (!columns) {
+        columns = row.fields.map((f) => f.trim().toLowerCase());
+        const missing = CSV_COLUMNS.filter((c) => !columns!.includes(c));
+        const unknown = columns.filter((c) => !(CSV_COLUMNS as readonly string[]).includes(c));
+        if (unknown.length)
+          throw fileRefusal('CPF01', 400, `unknown CSV column(s): ${unknown.join(', ')}`, 'header');
+        if (missing.length)
+          throw fileRefusal('CPF01', 400, `missing CSV column(s): ${missing.join(', ')}`, 'header');
+        if (new Set(columns).size !== columns.length)
+          throw fileRefusal('CPF01', 400, 'a CSV column appears twice', 'header');
+        continue;
+      }
+      if (row.fields.length !== columns.length) {
+        throw new UploadSyntaxError(
+          `a row has ${row.fields.length} fields but the header has ${columns.length}`,
+          `line ${row.line}`,
+        );
+      }
+      const n = row.fields[columns.indexOf('nhs_number')]!.replace(/ /g, '');
+      counts.set(n, (counts.get(n) ?? 0) + 1);
+    }
+    if (!columns) throw fileRefusal('CPF01', 400, 'the CSV file has no header row', 'header');
+    received = counts.size;
+  }
+  if (sequence === undefined || sequence === null || sequence === '') {
+    throw fileRefusal(
+      'CPF01',
+      400,
+      req.format === 'csv' ? 'the sequence query parameter is required' : 'sequence is required',
+      'sequence',
+    );
+  }
+  const seq = typeof sequence === 'string' && /^\d{1,15}$/.test(sequence) ? Number(sequence) : sequence;
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
+    throw fileRefusal('CPF01', 400, 'sequence must be a whole number, 0 or more', 'sequence');
+  }
+  const m = mode ?? 'delta';
+  if (m !== 'delta' && m !== 'snapshot')
+    throw fileRefusal('CPF01', 400, 'mode must be delta or snapshot', 'mode', seq);
+  if (m === 'snapshot' && received === 0) {
+    throw fileRefusal(
+      'CPF01',
+      400,
+      'an empty snapshot would end every record this local authority holds; send the records, or delta uploads that remove them',
+      'records',
+      seq,
+    );
+  }
+  return { sequence: seq, mode: m, received, counts, ...(columns ? { columns } : {}) };
+}
+
+interface Item {
+  index: number;
+  at: string;
+  raw: unknown;
+  nhsNumber: string | null;
+  lines?: number[];
+  /** CSV: a problem assembling the record from its rows. */
+  rowProblem?: Rejection;
+}
+
+/** Second pass: the records one at a time, CSV rows grouped into records by NHS number. */
+async function* records(req: UploadRequest, path: string, s: Structure): AsyncGenerator<Item> {
+  if (req.format === 'json') {
+    for await (const e of scanUploadJson(textOf(path))) {
+      if (e.kind !== 'record') continue;
+      const raw = e.value;
+      const n =
+        raw && typeof raw === 'object' && !Array.isArray(raw) ? submittedNhsNumber(raw as RawRecord) : null;
+      yield { index: e.index, at: `records[${e.index}]`, raw, nhsNumber: n };
+    }
+    return;
+  }
+  // CSV: a subject's rows may be anywhere in the file; hold them until the last one has been read.
+  const cols = s.columns!;
+  const col = (fields: string[], name: string) => fields[cols.indexOf(name)]!.trim();
+  const pending = new Map<string, { rows: { line: number; fields: string[] }[]; index: number }>();
+  let nextIndex = 0;
+  let header = true;
+  for await (const row of scanCsv(textOf(path))) {
+    if (header) {
+      header = false;
+      continue;
+    }
+    const n = col(row.fields, 'nhs_number').replace(/ /g, '');
+    let group = pending.get(n);
+    if (!group) {
+      group = { rows: [], index: nextIndex++ };
+      pending.set(n, group);
+    }
+    group.rows.push(row);
+    if (group.rows.length === s.counts.get(n)) {
+      pending.delete(n);
+      yield csvRecord(group.index, n, group.rows, col);
+    }
+  }
+}
+
+function csvRecord(
+  index: number,
+  n: string,
+  rows: { line: number; fields: string[] }[],
+  col: (f: string[], c: string) => string,
+): Item {
+  const at = `records[${index}]`;
+  const lines = rows.map((r) => r.line);
+  const first = rows[0]!.fields;
+  const raw: RawRecord = {
+    subject: col(first, 'subject'),
+    nhsNumber: col(first, 'nhs_number'),
+    localId: col(first, 'local_id'),
+    familyName: col(first, 'family_name'),
+    givenNames: col(first, 'given_names'),
+    birthDate: col(first, 'birth_date'),
+    expectedDeliveryDate: col(first, 'expected_delivery_date'),
+  };
+  const item: Item = { index, at, raw, nhsNumber: n || null, lines };
+  // Every row of one subject must describe the same person.
+  for (const r of rows.slice(1)) {
+    for (const c of [
+      'subject',
+      'local_id',
+      'family_name',
+      'given_names',
+      'birth_date',
+      'expected_delivery_date',
+    ]) {
+      if (col(r.fields, c) !== col(first, c)) {
+        item.rowProblem = {
+          code: 'CPR07',
+          detail: 'INVALID_VALUE',
+          field: `${at}.${camel(c)}`,
+          message: `the rows for this subject disagree on ${c} (lines ${lines[0]} and ${r.line})`,
+        };
+        return item;
+      }
+    }
+  }
+  const plans = rows
+    .filter((r) =>
+      ['plan_type', 'start_date', 'end_date', 'delete_date'].some((c) => col(r.fields, c) !== ''),
+    )
+    .map((r) => ({
+      type: col(r.fields, 'plan_type'),
+      startDate: col(r.fields, 'start_date'),
+      endDate: col(r.fields, 'end_date') || null,
+      deleteDate: col(r.fields, 'delete_date') || null,
+    }));
+  raw.plans = plans;
+  return item;
+}
+
+function camel(c: string): string {
+  return c.replace(/_([a-z])/g, (_m, ch: string) => ch.toUpperCase());
+}
+
+async function apply(
+  deps: UploadDeps,
+  req: UploadRequest,
+  path: string,
+  s: Structure,
+  sha256: string,
+): Promise<UploadResult> {
+  const now = deps.clock.now();
+  const today = londonDateOf(now);
+  return transact(
+    deps.db,
+    async (trx) => {
+      // One upload at a time per LA, so sequences are checked and applied in order.
+      await sql`select pg_advisory_xact_lock(hashtext(${`cpis-upload:${req.laCode}`}))`.execute(trx);
+      const previous = await trx
+        .selectFrom('upload')
+        .select(['sequence', 'body_sha256', 'acknowledgement'])
+        .where('la_code', '=', req.laCode)
+        .where('sequence', '=', s.sequence)
+        .executeTakeFirst();
+      if (previous) {
+        if (previous.body_sha256 === sha256)
+          return { replay: true, acknowledgement: previous.acknowledgement as Acknowledgement };
+        throw conflict(
+          `sequence ${s.sequence} was already processed with a different file; send new content under a higher sequence`,
+          'sequence',
+        );
+      }
+      const highest = await trx
+        .selectFrom('upload')
+        .select((eb) => eb.fn.max('sequence').as('max'))
+        .where('la_code', '=', req.laCode)
+        .executeTakeFirst();
+      if (highest?.max !== null && highest?.max !== undefined && s.sequence < highest.max) {
+        throw conflict(
+          `sequence ${s.sequence} is lower than ${highest.max}, the highest already processed for this local authority`,
+          'sequence',
+        );
+      }
+      const { id: uploadId } = await trx
+        .insertInto('upload')
+        .values({
+          la_code: req.laCode,
+          sequence: s.sequence,
+          body_sha256: sha256,
+          mode: s.mode,
+          received_at: now,
+          file_code: 'CPF01',
+          received: 0,
+          accepted: 0,
+          rejected: 0,
+          acknowledgement: '{}',
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+
+      const acks: RecordAck[] = [];
+      const present = new Set<string>();
+      let batch: Item[] = [];
+      const flush = async () => {
+        if (batch.length) await processChunk(deps, trx, req, batch, s, today, now, uploadId, acks, present);
+        batch = [];
+      };
+      for await (const item of records(req, path, s)) {
+        batch.push(item);
+        if (batch.length >= CHUNK) await flush();
+      }
+      await flush();
+
+      const audit: AuditEntryInput[] = [];
+      if (s.mode === 'snapshot') {
+        const ended = await endRecordsAbsentFrom(trx, req.laCode, present, today);
+        for (const n of ended) {
+          audit.push({
+            category: 'upload',
+            action: 'record.end',
+            outcome: 'success',
+            actor: req.actor,
+            nhsNumber: n,
+            detail: { laCode: req.laCode, sequence: s.sequence, reason: 'absent from snapshot' },
+          });
+        }
+      }
+      // CSV records complete when their last row is read: give the acknowledgement in file order.
+      acks.sort((a, b) => a.index - b.index);
+      const accepted = acks.filter((a) => a.code === 'CPR06').length;
+      const received = acks.length;
+      const ack: Acknowledgement = {
+        sequence: s.sequence,
+        mode: s.mode,
+        fileCode: received === 0 || accepted === received ? 'CPF02' : accepted === 0 ? 'CPF04' : 'CPF03',
+        received,
+        accepted,
+        rejected: received - accepted,
+        records: acks,
+      };
+      const ackJson = JSON.stringify(ack);
+      await trx
+        .updateTable('upload')
+        .set({
+          file_code: ack.fileCode,
+          received,
+          accepted,
+          rejected: ack.rejected,
+          acknowledgement: ackJson,
+        })
+        .where('id', '=', uploadId)
+        .execute();
+      await postMessage(
+        trx,
+        now,
+        req.laCode,
+        'upload-acknowledgement',
+        ack as unknown as Record<string, unknown>,
+      );
+      audit.push({
+        category: 'upload',
+        action: 'upload',
+        outcome: 'success',
+        actor: req.actor,
+        detail: {
+          laCode: req.laCode,
+          sequence: s.sequence,
+          mode: s.mode,
+          fileCode: ack.fileCode,
+          received,
+          accepted,
+          bodySha256: sha256,
+        },
+      });
+      await appendAudit(trx, now, audit);
+      return { replay: false, acknowledgement: ack };
+    },
+    0,
+  );
+}
+
+async function processChunk(
+  deps: UploadDeps,
+  trx: Tx,
+  req: UploadRequest,
+  items: Item[],
+  s: Structure,
+  today: IsoDate,
+  now: Date,
+  uploadId: number,
+  acks: RecordAck[],
+  present: Set<string>,
+): Promise<void> {
+  const decided: { item: Item; record?: SubmittedRecord; rejection?: Rejection }[] = [];
+  for (const item of items) {
+    // Any subject the file names is present (for snapshot mode), even if its record is then rejected:
+    // a malformed record must not end what the LA already holds for that child.
+    if (item.nhsNumber && isValidNhsNumber(item.nhsNumber)) present.add(item.nhsNumber);
+    if (item.rowProblem) {
+      decided.push({ item, rejection: item.rowProblem });
+      continue;
+    }
+    const read = readRecord(item.raw, item.at, today);
+    if (!read.ok) {
+      decided.push({ item, rejection: read.rejection });
+      continue;
+    }
+    if ((s.counts.get(item.nhsNumber ?? '') ?? 0) > 1 && req.format === 'json') {
+      // The same subject twice in one file: which statement is meant cannot be known, so neither is applied.
+      decided.push({
+        item,
+        rejection: {
+          code: 'CPR07',
+          detail: 'DUPLICATE_SUBJECT',
+          field: `${item.at}.nhsNumber`,
+          message: 'this NHS number appears more than once in the file; none of its records was applied',
+        },
+      });
+      continue;
+    }
+    decided.push({ item, record: read.record });
+  }
+
+  const toTrace = [...new Set(decided.flatMap((d) => (d.record ? [d.record.nhsNumber as NhsNumber] : [])))];
+  const traces = toTrace.length
+    ? await deps.demographics.trace(
+        toTrace.map((n) => nhsNumber(n)),
+        { db: trx },
+      )
+    : new Map<string, Trace>();
+
+  const audit: AuditEntryInput[] = [];
+  const rejections: { nhsNumber: string; item: Item; rejection: Rejection }[] = [];
+  const clearRejections: string[] = [];
+  for (const d of decided) {
+    const { item } = d;
+    let rejection = d.rejection;
+    const record = d.record;
+    if (record) {
+      const trace = traces.get(record.nhsNumber);
+      if (!trace)
+        throw new DemographicsUnavailable(`demographics gave no answer for one of the numbers asked about`);
+      if (record.removal) {
+        // Removing one's own record needs no match: it must work even for a number since made inactive.
+        const numbers =
+          trace.status === 'superseded' ? [record.nhsNumber, trace.replacementNhsNumber] : [record.nhsNumber];
+        if (trace.status === 'superseded') present.add(trace.replacementNhsNumber);
+        for (const n of numbers) {
+          if (await removeRecord(trx, req.laCode, n)) {
+            audit.push({
+              category: 'upload',
+              action: 'record.remove',
+              outcome: 'success',
+              actor: req.actor,
+              nhsNumber: n,
+              detail: { laCode: req.laCode, sequence: s.sequence },
+            });
+          }
+          clearRejections.push(n);
+        }
+      } else {
+        rejection = decideAgainstDemographics(record, trace, item.at, today) ?? undefined;
+        if (!rejection) {
+          await putRecord(trx, now, uploadId, { ...record, laCode: req.laCode });
+          clearRejections.push(record.nhsNumber);
+          audit.push({
+            category: 'upload',
+            action: 'record.put',
+            outcome: 'success',
+            actor: req.actor,
+            nhsNumber: record.nhsNumber,
+            detail: {
+              laCode: req.laCode,
+              sequence: s.sequence,
+              subject: record.subject,
+              planTypes: record.plans.map((p) => p.type),
+            },
+          });
+        }
+      }
+    }
+    const ack: RecordAck = { index: item.index, nhsNumber: item.nhsNumber, code: 'CPR06' };
+    const localId = record?.localId ?? rawLocalId(item.raw);
+    if (localId) ack.localId = localId;
+    if (rejection) {
+      ack.code = rejection.code;
+      if (rejection.field) ack.field = rejection.field;
+      if (rejection.detail) ack.detail = rejection.detail;
+      ack.message = rejection.message;
+      if (rejection.replacementNhsNumber !== undefined)
+        ack.replacementNhsNumber = rejection.replacementNhsNumber;
+      if (item.nhsNumber && /^\d{10}$/.test(item.nhsNumber))
+        rejections.push({ nhsNumber: item.nhsNumber, item, rejection });
+    }
+    if (item.lines) ack.lines = item.lines;
+    acks.push(orderAck(ack));
+  }
+
+  // The LA's worklist: what is rejected now, and nothing that has since been accepted.
+  if (clearRejections.length) {
+    await trx
+      .deleteFrom('record_rejection')
+      .where('la_code', '=', req.laCode)
+      .where('nhs_number', 'in', clearRejections)
+      .execute();
+  }
+  if (rejections.length) {
+    const rows = new Map(rejections.map((r) => [r.nhsNumber, r]));
+    await trx
+      .insertInto('record_rejection')
+      .values(
+        [...rows.values()].map(({ nhsNumber: n, item, rejection }) => ({
+          la_code: req.laCode,
+          nhs_number: n,
+          local_id: rawLocalId(item.raw),
+          code: rejection.code,
+          detail: rejection.detail ?? null,
+          field: rejection.field ?? null,
+          message: rejection.message,
+          replacement_nhs_number: rejection.replacementNhsNumber ?? null,
+          upload_id: uploadId,
+          sequence: s.sequence,
+          rejected_at: now,
+        })),
+      )
+      .onConflict((oc) =>
+        oc.columns(['la_code', 'nhs_number']).doUpdateSet((eb) => ({
+          local_id: eb.ref('excluded.local_id'),
+          code: eb.ref('excluded.code'),
+          detail: eb.ref('excluded.detail'),
+          field: eb.ref('excluded.field'),
+          message: eb.ref('excluded.message'),
+          replacement_nhs_number: eb.ref('excluded.replacement_nhs_number'),
+          upload_id: eb.ref('excluded.upload_id'),
+          sequence: eb.ref('excluded.sequence'),
+          rejected_at: eb.ref('excluded.rejected_at'),
+        })),
+      )
+      .execute();
+  }
+  await appendAudit(trx, now, audit);
+}
+
+function rawLocalId(raw: unknown): string | null {
+  const v = raw && typeof raw === 'object' ? (raw as RawRecord).localId : undefined;
+  return typeof v === 'string' && v !== '' ? v.slice(0, 100) : null;
+}
+
+/** Keys in the contract's order, so acknowledgements read the same every time. */
+function orderAck(a: RecordAck): RecordAck {
+  const { index, nhsNumber: n, localId, code, field, detail, message, replacementNhsNumber, lines } = a;
+  return {
+    index,
+    nhsNumber: n,
+    ...(localId !== undefined ? { localId } : {}),
+    code,
+    ...(field !== undefined ? { field } : {}),
+    ...(detail !== undefined ? { detail } : {}),
+    ...(message !== undefined ? { message } : {}),
+    ...(replacementNhsNumber !== undefined ? { replacementNhsNumber } : {}),
+    ...(lines !== undefined ? { lines } : {}),
+  };
+}
