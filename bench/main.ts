@@ -7,22 +7,30 @@ import { parseArgs } from 'node:util';
 import type { Engine } from '../src/store/db.ts';
 import { stopBenchServer } from './engines.ts';
 import { benchSeed } from './seed.ts';
+import { benchUpload } from './upload.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     engines: { type: 'string', default: 'pglite,postgres' },
     people: { type: 'string', default: '250000' },
+    records: { type: 'string', default: '250000' },
   },
 });
 const engines = values.engines.split(',') as Engine[];
 const people = Number(values.people);
+const records = Number(values.records);
 
 const BENCHES: Record<string, () => Promise<void>> = {
   seed: async () => {
     const s = await benchSeed(engines, people);
     if (s.pglite && s.postgres)
       console.log(`seed ratio pglite/postgres time: ${(s.pglite / s.postgres).toFixed(2)}x`);
+  },
+  upload: async () => {
+    const r = await benchUpload(engines, records);
+    if (r.pglite && r.postgres)
+      console.log(`upload ratio postgres/pglite records/s: ${(r.postgres / r.pglite).toFixed(2)}x`);
   },
 };
 

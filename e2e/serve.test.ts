@@ -130,6 +130,28 @@ describe.each(engines())('cpis serve on %s', (engine) => {
       postcode: 'E1 2ES',
     });
 
+    // The README's upload examples, sent with `cpis upload`.
+    const up = (args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'upload', ...args, '--url', r.url], {
+        env: r.env,
+        encoding: 'utf8',
+      });
+    const json = up(['examples/upload.json', '--la', 'E08000025']);
+    expect(json.stdout).toMatch(
+      /^sequence 7 \(delta\): CPF03 some records accepted - 4 received, 3 accepted, 1 rejected/,
+    );
+    expect(json.stdout).toMatch(/#3 9990000077 CPR02/);
+    expect(json.status).toBe(2);
+    const csv = up(['examples/upload.csv', '--sequence', '1', '--la', 'E09000030']);
+    expect(csv.stdout).toMatch(
+      /^sequence 1 \(delta\): CPF03 some records accepted - 3 received, 2 accepted, 1 rejected/,
+    );
+    expect(csv.stdout).toMatch(/#2 9990000085 CPR05: .* \(replacement 9990000093\)/);
+    const replay = up(['examples/upload.csv', '--sequence', '1', '--la', 'E09000030']);
+    expect(replay.stdout).toBe(csv.stdout);
+    const noLa = up(['examples/upload.json']);
+    expect(noLa.stderr).toMatch(/say which local authority/);
+
     expect(await stop(r)).toBe(0);
-  });
+  }, 120_000);
 });

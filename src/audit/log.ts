@@ -6,7 +6,21 @@
  * PostgreSQL. The database refuses UPDATE, DELETE and TRUNCATE on the log (a trigger).
  */
 import { createHash } from 'node:crypto';
+import { insertRows } from '../store/bulk.ts';
 import type { Tx } from '../store/db.ts';
+
+const AUDIT_COLUMNS = {
+  seq: 'bigint',
+  recorded_at: 'timestamptz',
+  category: 'text',
+  action: 'text',
+  outcome: 'text',
+  actor: 'jsonb',
+  nhs_number: 'text',
+  detail: 'jsonb',
+  prev_hash: 'text',
+  hash: 'text',
+} as const;
 
 export type AuditCategory = 'query' | 'upload' | 'admin' | 'mailbox' | 'access-denied' | 'system';
 export type AuditOutcome = 'success' | 'failure' | 'refused';
@@ -102,9 +116,9 @@ export async function appendAudit(
       category: entry.category,
       action: entry.action,
       outcome: entry.outcome,
-      actor: JSON.stringify(entry.actor),
+      actor: entry.actor,
       nhs_number: entry.nhsNumber,
-      detail: JSON.stringify(entry.detail),
+      detail: entry.detail,
       prev_hash: prev,
       hash,
     };

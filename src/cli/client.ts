@@ -64,6 +64,28 @@ export class ServiceClient {
     }
   }
 
+  /** Send a stream (a file) as the request body. */
+  async stream(
+    method: string,
+    path: string,
+    body: NodeJS.ReadableStream,
+    contentType: string,
+    token: string,
+  ): Promise<Response> {
+    try {
+      return await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: { 'content-type': contentType, authorization: `Bearer ${token}` },
+        body: body as unknown as ReadableStream,
+        duplex: 'half',
+      } as RequestInit);
+    } catch (err) {
+      throw new CliError(
+        `cannot reach the service at ${this.baseUrl} (${(err as Error).message}); is it running? (cpis serve)`,
+      );
+    }
+  }
+
   /** Call as a persona; JSON in and out; a non-2xx answer becomes a CliError with the service's explanation. */
   async call<T>(persona: Persona, method: string, path: string, body?: unknown): Promise<T> {
     const res = await this.raw(method, path, { body, token: await this.token(persona) });

@@ -3,7 +3,7 @@
  * (the data-directory lock stops them while a service holds an embedded store); everything that
  * needs a running service talks to it over HTTP.
  */
-import { readFileSync } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Command, Option } from 'commander';
 import { startService, storeConfigOf } from '../app.ts';
@@ -15,7 +15,7 @@ import { checkNhsNumber, formatNhsNumber, nextValidNhsNumber } from '../domain/n
 import { openStore } from '../store/db.ts';
 import { DataDirLockedError } from '../store/lock.ts';
 import { migrateToLatest } from '../store/migrate.ts';
-import { CliError, ServiceClient } from './client.ts';
+import { CliError, explain, ServiceClient } from './client.ts';
 
 const program = new Command()
   .name('cpis')
@@ -169,6 +169,105 @@ directory
     );
     if (parsed.problems.length) process.exitCode = 2;
   });
+
+const FILE_CODES: Record<string, string> = {
+  CPF01: 'file unreadable: nothing applied',
+  CPF02: 'all records accepted',
+  CPF03: 'some records accepted',
+  CPF04: 'no record accepted',
+  CPF05: 'demographics unavailable: nothing applied, resubmit',
+  CPF06: 'client version no longer supported',
+};
+
+program
+  .command('upload')
+  .description(
+    "send a local authority's upload file (JSON or CSV) to the running service and print the acknowledgement",
+  )
+  .argument('<file>')
+  .option(
+    '--sequence <n>',
+    'the sequence number (required for CSV; for JSON, if given, it must match the file)',
+  )
+  .option('--snapshot', "snapshot mode: end this LA's records for subjects absent from the file")
+  .option(
+    '--la <code>',
+    'demo mode: the local authority to upload as (with a real credential, the token decides)',
+  )
+  .addOption(
+    new Option('--format <format>', 'file format (default: from the extension)').choices(['json', 'csv']),
+  )
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .action(
+    async (
+      file: string,
+      opts: {
+        sequence?: string;
+        snapshot?: boolean;
+        la?: string;
+        format?: 'json' | 'csv';
+        url?: string;
+        token?: string;
+      },
+    ) => {
+      const format =
+        opts.format ??
+        (file.toLowerCase().endsWith('.csv') ? 'csv' : file.toLowerCase().endsWith('.json') ? 'json' : null);
+      if (!format) throw new CliError('cannot tell the format from the file name: give --format json|csv');
+      if (format === 'csv' && opts.sequence === undefined)
+        throw new CliError('a CSV upload needs --sequence N');
+      if (opts.sequence !== undefined) positiveInt('--sequence', opts.sequence);
+      const client = new ServiceClient(opts);
+      if (!opts.token && !process.env.CPIS_TOKEN && !opts.la) {
+        throw new CliError(
+          'say which local authority to upload as (--la E08000025), or give a real credential (--token / CPIS_TOKEN)',
+        );
+      }
+      const token = await client.token({ kind: 'local-authority', laCode: opts.la ?? 'unused' });
+      const query = new URLSearchParams();
+      if (opts.sequence !== undefined) query.set('sequence', opts.sequence);
+      if (opts.snapshot) query.set('mode', 'snapshot');
+      const res = await client.stream(
+        'POST',
+        `/la/v1/uploads${query.size ? `?${query}` : ''}`,
+        createReadStream(file),
+        format === 'csv' ? 'text/csv' : 'application/json',
+        token,
+      );
+      const body = (await res.json()) as {
+        sequence?: number | null;
+        mode?: string;
+        fileCode?: string;
+        received?: number;
+        accepted?: number;
+        rejected?: number;
+        records?: {
+          index: number;
+          nhsNumber: string | null;
+          code: string;
+          field?: string;
+          detail?: string;
+          message?: string;
+          replacementNhsNumber?: string | null;
+        }[];
+      };
+      if (!body.fileCode) throw new CliError(`upload refused (HTTP ${res.status}): ${explain(body)}`);
+      console.log(
+        `sequence ${body.sequence ?? '?'}${body.mode ? ` (${body.mode})` : ''}: ${body.fileCode} ${FILE_CODES[body.fileCode] ?? ''}` +
+          (body.fileCode === 'CPF01' || body.fileCode === 'CPF05'
+            ? `\n  ${explain(body)}`
+            : ` - ${body.received} received, ${body.accepted} accepted, ${body.rejected} rejected`),
+      );
+      for (const r of (body.records ?? []).filter((x) => x.code !== 'CPR06')) {
+        const extra = r.replacementNhsNumber ? ` (replacement ${r.replacementNhsNumber})` : '';
+        console.log(
+          `  #${r.index} ${r.nhsNumber ?? '(no NHS number)'} ${r.code}${r.detail ? ` ${r.detail}` : ''}: ${r.message ?? ''}${extra}${r.field ? ` [${r.field}]` : ''}`,
+        );
+      }
+      process.exitCode = body.fileCode === 'CPF02' ? 0 : res.ok ? 2 : 1;
+    },
+  );
 
 function positiveInt(name: string, v: string): number {
   if (!/^\d+$/.test(v)) throw new CliError(`${name} must be a whole number`);

@@ -5,6 +5,7 @@
  */
 import { sql } from 'kysely';
 import { putLocalAuthority, putOrganisations } from '../directory/directory.ts';
+import { insertRows } from '../store/bulk.ts';
 import { type Executor, type Tx, transact } from '../store/db.ts';
 import { generatePopulation, type PersonRow, storyRows } from './population.ts';
 import { DEMO_LOCAL_AUTHORITIES, DEMO_ORGANISATIONS } from './world-directory.ts';
@@ -67,7 +68,7 @@ export async function loadDemoWorld(
   };
 }
 
-const CHUNK = 2000;
+const CHUNK = 5000;
 
 /** Insert people in multi-row statements (existing numbers are left as they are). */
 async function insertPeople(trx: Tx, now: Date, sources: Iterable<PersonRow>[]): Promise<number> {
@@ -75,12 +76,27 @@ async function insertPeople(trx: Tx, now: Date, sources: Iterable<PersonRow>[]):
   let total = 0;
   const flush = async () => {
     if (batch.length === 0) return;
-    const res = await trx
-      .insertInto('person')
-      .values(batch.map((r) => ({ ...r, created_at: now, updated_at: now })))
-      .onConflict((oc) => oc.column('nhs_number').doNothing())
-      .executeTakeFirst();
-    total += Number(res.numInsertedOrUpdatedRows ?? 0);
+    total += await insertRows(
+      trx,
+      'person',
+      {
+        nhs_number: 'text',
+        family_name: 'text',
+        given_names: 'text[]',
+        birth_date: 'date',
+        gender: 'text',
+        sensitive: 'boolean',
+        death_date: 'date',
+        mother_nhs_number: 'text',
+        status: 'text',
+        superseded_by: 'text',
+        inactive_since: 'timestamptz',
+        created_at: 'timestamptz',
+        updated_at: 'timestamptz',
+      },
+      batch.map((r) => ({ ...r, created_at: now, updated_at: now })),
+      sql`on conflict (nhs_number) do nothing`,
+    );
     batch = [];
   };
   for (const source of sources) {

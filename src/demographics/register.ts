@@ -4,6 +4,7 @@
  * births) happens here; what those changes mean for LA records and notifications is decided by the
  * callers that pass a `DemographicsChangeHandler`.
  */
+import { sql } from 'kysely';
 import type { IsoDate } from '../domain/dates.ts';
 import type { NhsNumber } from '../domain/nhs-number.ts';
 import { conflict, invalidValue, notFound } from '../domain/outcomes.ts';
@@ -270,8 +271,8 @@ export class LocalRegister implements DemographicsService {
   async trace(nhsNumbers: readonly NhsNumber[], ctx: TraceContext): Promise<Map<string, Trace>> {
     const out = new Map<string, Trace>();
     const unique = [...new Set(nhsNumbers)];
-    for (let i = 0; i < unique.length; i += 5000) {
-      const slice = unique.slice(i, i + 5000);
+    for (let i = 0; i < unique.length; i += 10_000) {
+      const slice = unique.slice(i, i + 10_000);
       // One round trip per slice: each asked-for row, joined to its replacement when superseded.
       const rows = await ctx.db
         .selectFrom('person as p')
@@ -287,7 +288,7 @@ export class LocalRegister implements DemographicsService {
           'r.death_date as r_death_date',
           'r.mother_nhs_number as r_mother_nhs_number',
         ])
-        .where('p.nhs_number', 'in', slice)
+        .where(sql<boolean>`p.nhs_number = any(${slice}::text[])`)
         .execute();
       for (const row of rows) {
         if (row.status === 'active') {

@@ -110,19 +110,17 @@ export async function laReadMessage(
   const message = await readMessage(deps.db, laCode, id);
   if (message) {
     const now = deps.clock.now();
-    await deps.db
-      .transaction()
-      .execute((trx) =>
-        appendAudit(trx, now, [
-          {
-            category: 'mailbox',
-            action: 'mailbox.read',
-            outcome: 'success',
-            actor,
-            detail: { laCode, messageId: id, type: message.type },
-          },
-        ]),
-      );
+    await deps.db.transaction().execute((trx) =>
+      appendAudit(trx, now, [
+        {
+          category: 'mailbox',
+          action: 'mailbox.read',
+          outcome: 'success',
+          actor,
+          detail: { laCode, messageId: id, type: message.type },
+        },
+      ]),
+    );
   }
   return message;
 }

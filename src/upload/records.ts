@@ -6,6 +6,7 @@
 import { sql } from 'kysely';
 import type { IsoDate } from '../domain/dates.ts';
 import { type PlanDates, type PlanType, type Subject, visibleUntil } from '../domain/plans.ts';
+import { insertRows } from '../store/bulk.ts';
 import type { Executor, Tx } from '../store/db.ts';
 
 export interface PlanInput extends PlanDates {
@@ -27,12 +28,44 @@ export interface RecordInput {
 
 /** Replace this LA's statement about the subject. With no plans left the record is removed. */
 export async function putRecord(trx: Tx, now: Date, uploadId: number, r: RecordInput): Promise<void> {
-  await removeRecord(trx, r.laCode, r.nhsNumber);
-  if (r.plans.length === 0) return;
-  await trx
-    .insertInto('la_record')
-    .values({
-      la_code: r.laCode,
+  await putRecords(trx, now, uploadId, r.laCode, [r]);
+}
+
+/**
+ * Replace one LA's statements about many subjects at once (one statement per table per call, so a
+ * file of 250,000 records costs a few hundred round trips, not a million). Subjects must be distinct.
+ */
+export async function putRecords(
+  trx: Tx,
+  now: Date,
+  uploadId: number,
+  laCode: string,
+  records: readonly RecordInput[],
+): Promise<void> {
+  if (records.length === 0) return;
+  await sql`delete from la_record where la_code = ${laCode} and nhs_number = any(${records.map((r) => r.nhsNumber)}::text[])`.execute(
+    trx,
+  );
+  const standing = records.filter((r) => r.plans.length > 0);
+  if (standing.length === 0) return;
+  await insertRows(
+    trx,
+    'la_record',
+    {
+      la_code: 'text',
+      nhs_number: 'text',
+      subject: 'text',
+      local_id: 'text',
+      family_name: 'text',
+      given_names: 'text[]',
+      birth_date: 'date',
+      expected_delivery_date: 'date',
+      upload_id: 'bigint',
+      created_at: 'timestamptz',
+      updated_at: 'timestamptz',
+    },
+    standing.map((r) => ({
+      la_code: laCode,
       nhs_number: r.nhsNumber,
       subject: r.subject,
       local_id: r.localId,
@@ -43,33 +76,49 @@ export async function putRecord(trx: Tx, now: Date, uploadId: number, r: RecordI
       upload_id: uploadId,
       created_at: now,
       updated_at: now,
-    })
-    .execute();
-  const subject = { birthDate: r.birthDate, expectedDeliveryDate: r.expectedDeliveryDate };
-  await trx
-    .insertInto('la_plan')
-    .values(
-      r.plans.map((p) => ({
-        la_code: r.laCode,
+    })),
+  );
+  await insertRows(
+    trx,
+    'la_plan',
+    {
+      la_code: 'text',
+      nhs_number: 'text',
+      plan_type: 'text',
+      start_date: 'date',
+      end_date: 'date',
+      visible_until: 'date',
+      delete_date: 'date',
+    },
+    standing.flatMap((r) => {
+      const subject = { birthDate: r.birthDate, expectedDeliveryDate: r.expectedDeliveryDate };
+      return r.plans.map((p) => ({
+        la_code: laCode,
         nhs_number: r.nhsNumber,
         plan_type: p.type,
         start_date: p.startDate,
         end_date: p.endDate,
         visible_until: visibleUntil(p, subject),
         delete_date: p.deleteDate,
-      })),
-    )
-    .execute();
+      }));
+    }),
+  );
 }
 
-/** Remove this LA's record for the subject (its plans go with it). */
-export async function removeRecord(trx: Tx, laCode: string, nhsNumber: string): Promise<boolean> {
-  const res = await trx
+/** Remove this LA's records for these subjects (their plans go with them); returns the subjects it held. */
+export async function removeRecords(
+  trx: Tx,
+  laCode: string,
+  nhsNumbers: readonly string[],
+): Promise<string[]> {
+  if (nhsNumbers.length === 0) return [];
+  const rows = await trx
     .deleteFrom('la_record')
     .where('la_code', '=', laCode)
-    .where('nhs_number', '=', nhsNumber)
-    .executeTakeFirst();
-  return Number(res.numDeletedRows) > 0;
+    .where('nhs_number', 'in', [...nhsNumbers])
+    .returning('nhs_number')
+    .execute();
+  return rows.map((r) => r.nhs_number);
 }
 
 /**

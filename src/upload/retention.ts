@@ -34,6 +34,7 @@ export function retentionJob(db: Executor): Job {
           .set({ value: JSON.stringify(today), updated_at: now })
           .where('key', '=', STATE_KEY)
           .execute();
+        if (purged.plans === 0 && purged.records === 0) return null;
         await appendAudit(trx, now, [
           {
             category: 'system',

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { engines } from '../../test/engines.ts';
 import { admin, buildTestApp, la, type TestApp } from '../../test/helper.ts';
+import { postMessage } from '../notify/mailbox.ts';
 
 const BHAM = 'E08000025';
 const SANDWELL = 'E08000028';
@@ -489,14 +490,12 @@ describe.each(engines())('local authority uploads on %s', (engine) => {
     });
 
     it('refuses an unsupported content type with 415 CPF01', async () => {
-      const res = await t
-        .as(la(BHAM))
-        .inject({
-          method: 'POST',
-          url: '/la/v1/uploads',
-          payload: '<xml/>',
-          headers: { 'content-type': 'application/xml' },
-        });
+      const res = await t.as(la(BHAM)).inject({
+        method: 'POST',
+        url: '/la/v1/uploads',
+        payload: '<xml/>',
+        headers: { 'content-type': 'application/xml' },
+      });
       expect(res.statusCode).toBe(415);
       expect(res.json().fileCode).toBe('CPF01');
     });
@@ -519,14 +518,12 @@ describe.each(engines())('local authority uploads on %s', (engine) => {
       const sequence = next(BHAM);
       const body = JSON.stringify({ sequence, records: [{ ...johnny, plans: [cpp('2026-10-01')] }] });
       const send = () =>
-        t
-          .as(la(BHAM))
-          .inject({
-            method: 'POST',
-            url: '/la/v1/uploads',
-            payload: body,
-            headers: { 'content-type': 'application/json' },
-          });
+        t.as(la(BHAM)).inject({
+          method: 'POST',
+          url: '/la/v1/uploads',
+          payload: body,
+          headers: { 'content-type': 'application/json' },
+        });
       const first = await send();
       const messagesBefore = (await t.as(la(BHAM)).get('/la/v1/mailbox')).json().messages.length;
       const auditBefore = await sql<{ n: number }>`select count(*) as n from audit_log`.execute(
@@ -610,14 +607,12 @@ describe.each(engines())('local authority uploads on %s', (engine) => {
 
     it('holds every acknowledgement, oldest first, until acknowledged', async () => {
       await upload(LEEDS, [{ ...johnny, plans: [cpp()] }]);
-      await t
-        .as(la(LEEDS))
-        .inject({
-          method: 'POST',
-          url: '/la/v1/uploads',
-          payload: '{',
-          headers: { 'content-type': 'application/json' },
-        });
+      await t.as(la(LEEDS)).inject({
+        method: 'POST',
+        url: '/la/v1/uploads',
+        payload: '{',
+        headers: { 'content-type': 'application/json' },
+      });
       const list = (await t.as(la(LEEDS)).get('/la/v1/mailbox')).json().messages;
       expect(list.map((m: { type: string }) => m.type)).toEqual([
         'upload-acknowledgement',
@@ -637,6 +632,20 @@ describe.each(engines())('local authority uploads on %s', (engine) => {
       expect((await t.as(la(LEEDS)).put(`/la/v1/mailbox/${list[0].id}/acknowledged`)).statusCode).toBe(200);
       const after = (await t.as(la(LEEDS)).get('/la/v1/mailbox')).json().messages;
       expect(after.map((m: { id: string }) => m.id)).toEqual([list[1].id]);
+    });
+
+    it('lists 500 messages at most, oldest first, however many are waiting', async () => {
+      const YORK = 'E06000014';
+      await t.service.store.db.transaction().execute(async (trx) => {
+        for (let i = 0; i < 502; i++) {
+          await postMessage(trx, new Date(Date.UTC(2026, 10, 1, 0, 0, i)), YORK, 'birth', { n: i });
+        }
+      });
+      const list = (await t.as(la(YORK)).get('/la/v1/mailbox')).json().messages;
+      expect(list).toHaveLength(500);
+      const first = (await t.as(la(YORK)).get(`/la/v1/mailbox/${list[0].id}`)).json();
+      const last = (await t.as(la(YORK)).get(`/la/v1/mailbox/${list[499].id}`)).json();
+      expect([first.n, last.n]).toEqual([0, 499]);
     });
 
     it('lists at most the limit asked for, and never more than 500', async () => {

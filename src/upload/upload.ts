@@ -25,10 +25,11 @@ import { type IsoDate, londonDateOf } from '../domain/dates.ts';
 import { isValidNhsNumber, type NhsNumber, nhsNumber } from '../domain/nhs-number.ts';
 import { conflict, OutcomeError, outcome } from '../domain/outcomes.ts';
 import { postMessage } from '../notify/mailbox.ts';
+import { insertRows } from '../store/bulk.ts';
 import { type Executor, type Tx, transact } from '../store/db.ts';
 import { scanCsv } from './csv-stream.ts';
 import { RECORDS_STREAMED, scanUploadJson, UploadSyntaxError } from './json-stream.ts';
-import { endRecordsAbsentFrom, putRecord, removeRecord } from './records.ts';
+import { endRecordsAbsentFrom, putRecords, type RecordInput, removeRecords } from './records.ts';
 import {
   decideAgainstDemographics,
   type RawRecord,
@@ -622,6 +623,8 @@ async function processChunk(
   const audit: AuditEntryInput[] = [];
   const rejections: { nhsNumber: string; item: Item; rejection: Rejection }[] = [];
   const clearRejections: string[] = [];
+  const statements: RecordInput[] = [];
+  const removals: string[] = [];
   for (const d of decided) {
     const { item } = d;
     let rejection = d.rejection;
@@ -631,27 +634,19 @@ async function processChunk(
       if (!trace)
         throw new DemographicsUnavailable(`demographics gave no answer for one of the numbers asked about`);
       if (record.removal) {
-        // Removing one's own record needs no match: it must work even for a number since made inactive.
-        const numbers =
-          trace.status === 'superseded' ? [record.nhsNumber, trace.replacementNhsNumber] : [record.nhsNumber];
-        if (trace.status === 'superseded') present.add(trace.replacementNhsNumber);
-        for (const n of numbers) {
-          if (await removeRecord(trx, req.laCode, n)) {
-            audit.push({
-              category: 'upload',
-              action: 'record.remove',
-              outcome: 'success',
-              actor: req.actor,
-              nhsNumber: n,
-              detail: { laCode: req.laCode, sequence: s.sequence },
-            });
-          }
-          clearRejections.push(n);
+        // Removing one's own record needs no match: it must work even for a number since made inactive,
+        // and a superseded number's record has moved to the replacement.
+        removals.push(record.nhsNumber);
+        clearRejections.push(record.nhsNumber);
+        // (Unless the file itself states the replacement: then that statement is what the LA means.)
+        if (trace.status === 'superseded' && !s.counts.has(trace.replacementNhsNumber)) {
+          removals.push(trace.replacementNhsNumber);
+          present.add(trace.replacementNhsNumber);
         }
       } else {
         rejection = decideAgainstDemographics(record, trace, item.at, today) ?? undefined;
         if (!rejection) {
-          await putRecord(trx, now, uploadId, { ...record, laCode: req.laCode });
+          statements.push({ ...record, laCode: req.laCode });
           clearRejections.push(record.nhsNumber);
           audit.push({
             category: 'upload',
@@ -686,6 +681,18 @@ async function processChunk(
     acks.push(orderAck(ack));
   }
 
+  for (const n of await removeRecords(trx, req.laCode, [...new Set(removals)])) {
+    audit.push({
+      category: 'upload',
+      action: 'record.remove',
+      outcome: 'success',
+      actor: req.actor,
+      nhsNumber: n,
+      detail: { laCode: req.laCode, sequence: s.sequence },
+    });
+  }
+  await putRecords(trx, now, uploadId, req.laCode, statements);
+
   // The LA's worklist: what is rejected now, and nothing that has since been accepted.
   if (clearRejections.length) {
     await trx
@@ -696,37 +703,40 @@ async function processChunk(
   }
   if (rejections.length) {
     const rows = new Map(rejections.map((r) => [r.nhsNumber, r]));
-    await trx
-      .insertInto('record_rejection')
-      .values(
-        [...rows.values()].map(({ nhsNumber: n, item, rejection }) => ({
-          la_code: req.laCode,
-          nhs_number: n,
-          local_id: rawLocalId(item.raw),
-          code: rejection.code,
-          detail: rejection.detail ?? null,
-          field: rejection.field ?? null,
-          message: rejection.message,
-          replacement_nhs_number: rejection.replacementNhsNumber ?? null,
-          upload_id: uploadId,
-          sequence: s.sequence,
-          rejected_at: now,
-        })),
-      )
-      .onConflict((oc) =>
-        oc.columns(['la_code', 'nhs_number']).doUpdateSet((eb) => ({
-          local_id: eb.ref('excluded.local_id'),
-          code: eb.ref('excluded.code'),
-          detail: eb.ref('excluded.detail'),
-          field: eb.ref('excluded.field'),
-          message: eb.ref('excluded.message'),
-          replacement_nhs_number: eb.ref('excluded.replacement_nhs_number'),
-          upload_id: eb.ref('excluded.upload_id'),
-          sequence: eb.ref('excluded.sequence'),
-          rejected_at: eb.ref('excluded.rejected_at'),
-        })),
-      )
-      .execute();
+    await insertRows(
+      trx,
+      'record_rejection',
+      {
+        la_code: 'text',
+        nhs_number: 'text',
+        local_id: 'text',
+        code: 'text',
+        detail: 'text',
+        field: 'text',
+        message: 'text',
+        replacement_nhs_number: 'text',
+        upload_id: 'bigint',
+        sequence: 'bigint',
+        rejected_at: 'timestamptz',
+      },
+      [...rows.values()].map(({ nhsNumber: n, item, rejection }) => ({
+        la_code: req.laCode,
+        nhs_number: n,
+        local_id: rawLocalId(item.raw),
+        code: rejection.code,
+        detail: rejection.detail ?? null,
+        field: rejection.field ?? null,
+        message: rejection.message,
+        replacement_nhs_number: rejection.replacementNhsNumber ?? null,
+        upload_id: uploadId,
+        sequence: s.sequence,
+        rejected_at: now,
+      })),
+      sql`on conflict (la_code, nhs_number) do update set local_id = excluded.local_id, code = excluded.code,
+        detail = excluded.detail, field = excluded.field, message = excluded.message,
+        replacement_nhs_number = excluded.replacement_nhs_number, upload_id = excluded.upload_id,
+        sequence = excluded.sequence, rejected_at = excluded.rejected_at`,
+    );
   }
   await appendAudit(trx, now, audit);
 }
