@@ -125,13 +125,7 @@ export async function appendAudit(
     prev = hash;
     return row;
   });
-  // Insert in slices to stay far below the protocol's parameter limit.
-  for (let i = 0; i < rows.length; i += 1000) {
-    await trx
-      .insertInto('audit_log')
-      .values(rows.slice(i, i + 1000))
-      .execute();
-  }
+  await insertRows(trx, 'audit_log', AUDIT_COLUMNS, rows);
   await trx.updateTable('audit_head').set({ seq, hash: prev }).where('id', '=', 1).execute();
   return rows.map((r) => r.seq);
 }
