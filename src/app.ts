@@ -18,6 +18,8 @@ import { type Clock, SettableClock, systemClock } from './domain/clock.ts';
 import type { HttpDeps } from './http/deps.ts';
 import { buildHttp } from './http/server.ts';
 import { createLogger } from './log.ts';
+import { birthMessages, inactiveNumberMessages } from './notify/demographics-messages.ts';
+import { HttpPushSink, type PushSink, webhookJob } from './notify/webhook.ts';
 import { Scheduler } from './scheduler.ts';
 import { openStore, type Store, type StoreConfig } from './store/db.ts';
 import { migrateToLatest } from './store/migrate.ts';
@@ -38,6 +40,8 @@ export interface ServiceOptions {
   demoWorld?: boolean;
   /** Listen on config.host:config.port (default true); tests use `inject()` instead. */
   listen?: boolean;
+  /** Where webhook pushes go (default: HTTP). */
+  pushSink?: PushSink;
   /** How often the scheduler looks for due work (default 30 s; it also runs whenever the demo clock moves). */
   schedulerIntervalMs?: number;
 }
@@ -91,8 +95,13 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
 
     // 4. Demographics: the local register or the PDS FHIR API, switchable off in demo mode.
     const demographics = new SwitchableDemographics(opts.demographics ?? demographicsFor(config));
-    // What a change in demographics means for the LAs' records, committed with the change.
-    const demographicsListeners: DemographicsListener[] = [recordsFollowSupersede];
+    // What a change in demographics means for the LAs, committed with the change. Order matters:
+    // LAs are told of an inactive number before their records move to its replacement.
+    const demographicsListeners: DemographicsListener[] = [
+      inactiveNumberMessages,
+      recordsFollowSupersede,
+      birthMessages,
+    ];
 
     // 5. Directory and, on an empty demo store, the demo world.
     if (opts.demoWorld ?? config.mode === 'demo') {
@@ -105,8 +114,13 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       }
     }
 
-    // 6. Scheduler: the daily retention purge (and, later, notification dispatch).
-    const scheduler = new Scheduler(clock, [retentionJob(store.db)], logger, opts.schedulerIntervalMs);
+    // 6. Scheduler: the daily retention purge and webhook pushes.
+    const scheduler = new Scheduler(
+      clock,
+      [retentionJob(store.db), webhookJob(store.db, opts.pushSink ?? new HttpPushSink())],
+      logger,
+      opts.schedulerIntervalMs,
+    );
     scheduler.start(settableClock);
     undo.push(() => scheduler.stop());
 

@@ -6,7 +6,7 @@ import type { Clock } from '../domain/clock.ts';
 import { invalidValue, missingValue } from '../domain/outcomes.ts';
 import { requireName, requirePhone } from '../domain/validate.ts';
 import { type Executor, transact } from '../store/db.ts';
-import { putLocalAuthority, putOrganisations } from './directory.ts';
+import { DEFAULT_EPISODE_GAP_HOURS, putLocalAuthority, putOrganisations } from './directory.ts';
 import {
   type LocalAuthorityInput,
   type NotificationCadence,
@@ -122,10 +122,35 @@ export interface LocalAuthorityBody {
   officeHoursPhone: string;
   emergencyDutyPhone: string;
   notificationCadence?: string;
+  episodeGapHours?: number;
+  webhook?: { url: string; secret: string } | null;
+}
+
+function validateWebhook(
+  raw: LocalAuthorityBody['webhook'],
+  allowHttp: boolean,
+): { url: string; secret: string } | null {
+  if (raw === undefined || raw === null) return null;
+  let url: URL;
+  try {
+    url = new URL(raw.url);
+  } catch {
+    throw invalidValue('webhook.url', 'webhook.url is not a URL');
+  }
+  if (url.protocol !== 'https:' && !(allowHttp && url.protocol === 'http:')) {
+    throw invalidValue('webhook.url', 'webhook.url must use https');
+  }
+  if (typeof raw.secret !== 'string' || raw.secret.length < 32) {
+    throw invalidValue(
+      'webhook.secret',
+      'webhook.secret must be at least 32 characters (it signs every message)',
+    );
+  }
+  return { url: url.toString(), secret: raw.secret };
 }
 
 export async function adminPutLocalAuthority(
-  deps: DirectoryDeps,
+  deps: DirectoryDeps & { allowHttpWebhooks?: boolean },
   who: Principal,
   rawCode: string,
   body: LocalAuthorityBody,
@@ -140,7 +165,12 @@ export async function adminPutLocalAuthority(
     officeHoursPhone: requirePhone('officeHoursPhone', body.officeHoursPhone),
     emergencyDutyPhone: requirePhone('emergencyDutyPhone', body.emergencyDutyPhone),
     notificationCadence: cadence as NotificationCadence,
+    episodeGapHours: body.episodeGapHours ?? DEFAULT_EPISODE_GAP_HOURS,
+    webhook: validateWebhook(body.webhook, deps.allowHttpWebhooks ?? false),
   };
+  if (!Number.isInteger(la.episodeGapHours) || la.episodeGapHours! < 1 || la.episodeGapHours! > 168) {
+    throw invalidValue('episodeGapHours', 'episodeGapHours must be a whole number of hours from 1 to 168');
+  }
   const now = deps.clock.now();
   return transact(deps.db, async (trx) => {
     const result = await putLocalAuthority(trx, now, la);
@@ -150,7 +180,12 @@ export async function adminPutLocalAuthority(
         action: result.created ? 'local-authority.create' : 'local-authority.update',
         outcome: 'success',
         actor: auditActor(who),
-        detail: { laCode: la.laCode, notificationCadence: la.notificationCadence },
+        detail: {
+          laCode: la.laCode,
+          notificationCadence: la.notificationCadence,
+          episodeGapHours: la.episodeGapHours,
+          webhookUrl: la.webhook?.url ?? null,
+        },
       },
     ]);
     return result;

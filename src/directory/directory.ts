@@ -3,6 +3,7 @@
  * does not know are normal (tokens carry codes before the directory learns them) and are described
  * as unknown rather than refused.
  */
+import type { Selectable } from 'kysely';
 import type { Executor, Tx } from '../store/db.ts';
 import type { LocalAuthorityTable, OrganisationTable } from '../store/schema.ts';
 import type { LocalAuthorityInput, NotificationCadence, OrganisationInput, Setting } from './types.ts';
@@ -24,8 +25,14 @@ export interface LocalAuthority {
   officeHoursPhone: string;
   emergencyDutyPhone: string;
   notificationCadence: NotificationCadence;
+  /** Accesses to one child with less than this between them form one episode. */
+  episodeGapHours: number;
+  /** Where messages are also pushed (the secret signs them and is never shown). */
+  webhookUrl: string | null;
   updatedAt: Date;
 }
+
+export const DEFAULT_EPISODE_GAP_HOURS = 12;
 
 export function toOrganisation(r: OrganisationTable): OrganisationRecord {
   return {
@@ -40,13 +47,15 @@ export function toOrganisation(r: OrganisationTable): OrganisationRecord {
   };
 }
 
-export function toLocalAuthority(r: LocalAuthorityTable): LocalAuthority {
+export function toLocalAuthority(r: Selectable<LocalAuthorityTable>): LocalAuthority {
   return {
     laCode: r.la_code,
     name: r.name,
     officeHoursPhone: r.office_hours_phone,
     emergencyDutyPhone: r.emergency_duty_phone,
     notificationCadence: r.notification_cadence,
+    episodeGapHours: r.episode_gap_hours,
+    webhookUrl: r.webhook_url,
     updatedAt: r.updated_at,
   };
 }
@@ -165,6 +174,9 @@ export async function putLocalAuthority(
       office_hours_phone: la.officeHoursPhone,
       emergency_duty_phone: la.emergencyDutyPhone,
       notification_cadence: la.notificationCadence ?? 'daily',
+      episode_gap_hours: la.episodeGapHours ?? DEFAULT_EPISODE_GAP_HOURS,
+      webhook_url: la.webhook?.url ?? null,
+      webhook_secret: la.webhook?.secret ?? null,
       updated_at: now,
     })
     .onConflict((oc) =>
@@ -173,6 +185,9 @@ export async function putLocalAuthority(
         office_hours_phone: eb.ref('excluded.office_hours_phone'),
         emergency_duty_phone: eb.ref('excluded.emergency_duty_phone'),
         notification_cadence: eb.ref('excluded.notification_cadence'),
+        episode_gap_hours: eb.ref('excluded.episode_gap_hours'),
+        webhook_url: eb.ref('excluded.webhook_url'),
+        webhook_secret: eb.ref('excluded.webhook_secret'),
         updated_at: eb.ref('excluded.updated_at'),
       })),
     )

@@ -54,6 +54,10 @@ export interface LocalAuthorityInput {
   officeHoursPhone: string;
   emergencyDutyPhone: string;
   notificationCadence?: NotificationCadence;
+  /** Accesses to one child with less than this many hours between them form one episode (default 12). */
+  episodeGapHours?: number;
+  /** Push messages to this URL as well as the mailbox, signed with HMAC-SHA256 using the secret. */
+  webhook?: { url: string; secret: string } | null;
 }
 
 /** ODS organisation codes: 3 to 10 upper-case letters and digits (trusts "RJ1", sites "RJ122", practices "A81001", LAs "E09000030"). */

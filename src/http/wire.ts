@@ -37,5 +37,7 @@ export function localAuthorityWire(la: LocalAuthority) {
     officeHoursPhone: la.officeHoursPhone,
     emergencyDutyPhone: la.emergencyDutyPhone,
     notificationCadence: la.notificationCadence,
+    episodeGapHours: la.episodeGapHours,
+    webhook: la.webhookUrl ? { url: la.webhookUrl, secretSet: true } : null,
   };
 }

@@ -5,6 +5,7 @@
  * LA's message id is "not found", never "forbidden", so ids reveal nothing.
  */
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { appendAudit } from '../audit/log.ts';
 import type { Executor, Tx } from '../store/db.ts';
 import type { MailboxMessageTable } from '../store/schema.ts';
@@ -38,6 +39,11 @@ export async function postMessage(
     .insertInto('mailbox_message')
     .values({ id, la_code: laCode, type, created_at: now, body: JSON.stringify(body), acknowledged_at: null })
     .execute();
+  // An LA with a webhook also gets every message pushed (src/notify/webhook.ts); due at once.
+  await sql`insert into webhook_delivery (message_id, la_code, next_attempt_at, created_at)
+    select ${id}, la_code, ${now}, ${now} from local_authority where la_code = ${laCode} and webhook_url is not null`.execute(
+    trx,
+  );
   return id;
 }
 

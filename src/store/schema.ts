@@ -42,6 +42,9 @@ export interface LocalAuthorityTable {
   emergency_duty_phone: string;
   notification_cadence: 'daily' | 'immediate';
   updated_at: Timestamp;
+  episode_gap_hours: Generated<number>;
+  webhook_url: string | null;
+  webhook_secret: string | null;
 }
 
 export interface ServiceStateTable {
@@ -131,6 +134,25 @@ export interface MailboxMessageTable {
   acknowledged_at: Timestamp | null;
 }
 
+export interface NotificationBatchTable {
+  la_code: string;
+  batch_date: string;
+  message_id: string;
+  created_at: Timestamp;
+}
+
+export interface WebhookDeliveryTable {
+  message_id: string;
+  la_code: string;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  delivered_at: Timestamp | null;
+  given_up_at: Timestamp | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: Timestamp;
+}
+
 export interface Database {
   person: PersonTable;
   organisation: OrganisationTable;
@@ -143,4 +165,6 @@ export interface Database {
   upload: UploadTable;
   record_rejection: RecordRejectionTable;
   mailbox_message: MailboxMessageTable;
+  notification_batch: NotificationBatchTable;
+  webhook_delivery: WebhookDeliveryTable;
 }

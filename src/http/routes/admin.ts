@@ -82,6 +82,15 @@ const LocalAuthorityBody = Type.Object(
     officeHoursPhone: Type.String(),
     emergencyDutyPhone: Type.String(),
     notificationCadence: Type.Optional(Type.String()),
+    episodeGapHours: Type.Optional(Type.Integer()),
+    webhook: Type.Optional(
+      Type.Unsafe<{ url: string; secret: string } | null>({
+        type: ['object', 'null'],
+        properties: { url: { type: 'string' }, secret: { type: 'string' } },
+        required: ['url', 'secret'],
+        additionalProperties: false,
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -198,7 +207,12 @@ export function adminRoutes(app: FastifyInstance, deps: HttpDeps): void {
     '/admin/v1/local-authorities/:laCode',
     { config: ADMIN, schema: { params: LaParams, body: LocalAuthorityBody } },
     async (req, reply) => {
-      const r = await adminPutLocalAuthority(adminDeps, principalOf(req), req.params.laCode, req.body);
+      const r = await adminPutLocalAuthority(
+        { ...adminDeps, allowHttpWebhooks: deps.mode === 'demo' },
+        principalOf(req),
+        req.params.laCode,
+        req.body,
+      );
       return reply.code(r.created ? 201 : 200).send(localAuthorityWire(r.localAuthority));
     },
   );
