@@ -1,7 +1,7 @@
 /**
  * The service, start to finish. Read this file as the table of contents: open the store, bring
  * the schema up to date, set up the clock and identity, connect demographics, load the directory
- * (and in demo mode the demo world), start the scheduler, register the routes, listen.
+ * (and in demo mode the demo world), start the query committer, register the routes, listen.
  * `stop()` undoes each step in reverse.
  */
 import type { FastifyInstance } from 'fastify';
@@ -16,8 +16,11 @@ import { LocalRegister } from './demographics/register.ts';
 import type { DemographicsService } from './demographics/types.ts';
 import { type Clock, SettableClock, systemClock } from './domain/clock.ts';
 import type { HttpDeps } from './http/deps.ts';
+import { auditRoutes } from './http/routes/audit.ts';
+import { fhirRoutes } from './http/routes/fhir.ts';
 import { buildHttp } from './http/server.ts';
 import { createLogger } from './log.ts';
+import { QueryService } from './query/service.ts';
 import { openStore, type Store, type StoreConfig } from './store/db.ts';
 import { migrateToLatest } from './store/migrate.ts';
 
@@ -98,7 +101,12 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       }
     }
 
-    // 6. HTTP routes.
+    // 6. Health queries: reads, accesses and audit entries group-committed; drained on stop
+    //    after HTTP has stopped taking requests and before the store closes.
+    const query = new QueryService({ db: store.db, engine: store.engine, clock });
+    undo.push(() => query.close());
+
+    // 7. HTTP routes.
     let ready = false;
     const deps: HttpDeps = {
       mode: config.mode,
@@ -110,11 +118,16 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       demographicsListeners,
       verifier,
       demoTokens,
+      query,
     };
-    const http = await buildHttp(deps, { logger, isReady: () => ready });
+    const http = await buildHttp(deps, {
+      logger,
+      isReady: () => ready,
+      routes: [fhirRoutes, auditRoutes],
+    });
     undo.push(() => http.close());
 
-    // 7. Listen.
+    // 8. Listen.
     let url: string | null = null;
     if (opts.listen ?? true) {
       url = await http.listen({ host: config.host, port: config.port });
