@@ -90,7 +90,8 @@ function searchset(selfUrl: string, at: Date, total: number, entries: BundleEntr
     type: 'searchset',
     total,
     link: [{ relation: 'self', url: selfUrl }],
-    entry: entries,
+    // FHIR JSON never carries an empty array: no match, no `entry`.
+    ...(entries.length ? { entry: entries } : {}),
   };
 }
 
