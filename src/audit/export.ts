@@ -241,10 +241,13 @@ export function toFhirAuditEvents(row: AuditLogTable, site: string): AuditEvent[
 
   if (SEARCH_ACTIONS.test(row.action)) {
     const resource = row.action.split('.')[0]!;
-    const raw = `${detail.http?.method ?? 'GET'} ${detail.http?.url ?? `/FHIR/R4/${resource}`}`;
-    const cleaned = row.nhs_number
-      ? `GET /FHIR/R4/${resource}?patient:identifier=${NHS_NUMBER_SYSTEM}|${row.nhs_number}`
-      : undefined;
+    // The query as written: recorded when it differed from the usual form, which is rebuilt otherwise.
+    const searched = (detail.queriedNhsNumber as string | undefined) ?? row.nhs_number;
+    const usual = searched
+      ? `/FHIR/R4/${resource}?patient:identifier=${NHS_NUMBER_SYSTEM}|${searched}`
+      : null;
+    const raw = `${detail.http?.method ?? 'GET'} ${detail.http?.url ?? usual ?? `/FHIR/R4/${resource}`}`;
+    const cleaned = usual ? `GET ${usual}` : undefined;
     const agents = [clientAgent(actor, ip), serverAgent(site)];
     if (actor.kind) agents.push(userAgent(actor));
     const entities: AuditEventEntity[] = [];

@@ -19,27 +19,6 @@ const PAGE = 200;
 export type AccessRow = AccessEventTable;
 export type NoticeRow = AccessNoticeTable;
 
-/** Write accesses and their notices (multi-row statements; a handful of round trips for a whole batch). */
-export async function writeAccesses(trx: Tx, accesses: AccessRow[], notices: NoticeRow[]): Promise<void> {
-  for (let i = 0; i < accesses.length; i += 500) {
-    await trx
-      .insertInto('access_event')
-      .values(
-        accesses.slice(i, i + 500).map((a) => ({
-          ...a,
-          safeguarding_lead: a.safeguarding_lead === null ? null : JSON.stringify(a.safeguarding_lead),
-        })),
-      )
-      .execute();
-  }
-  for (let i = 0; i < notices.length; i += 2000) {
-    await trx
-      .insertInto('access_notice')
-      .values(notices.slice(i, i + 2000))
-      .execute();
-  }
-}
-
 /** One access as the history shows it. */
 export interface AccessSummary {
   id: string;

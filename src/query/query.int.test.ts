@@ -178,7 +178,10 @@ describe.each(engines())('health query API on %s', (engine) => {
         nhs_number: child,
       });
       expect(entry!.actor).toEqual({ kind: 'anonymous' });
-      expect(entry!.detail).toMatchObject({ code: 'ACCESS_DENIED', http: { status: 401, method: 'GET' } });
+      expect(entry!.detail).toMatchObject({
+        code: 'ACCESS_DENIED',
+        http: { status: 401, url: `/FHIR/R4/CareTeam?patient:identifier=${SYS}|${child}` },
+      });
     });
 
     it('a token that is not valid: 401 ACCESS_DENIED', async () => {

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditEntryInput, AuditOutcome } from '../audit/log.ts';
 import { auditActor, type Principal } from '../auth/principal.ts';
 import type { Clock } from '../domain/clock.ts';
-import type { Engine, Executor } from '../store/db.ts';
+import type { Executor } from '../store/db.ts';
 import { type AccessSummary, accessHistory } from './access.ts';
 import {
   type BatchContext,
@@ -49,6 +49,8 @@ export interface SubjectRef {
 export interface PlanSearchResult {
   resource: 'CareTeam' | 'Flag';
   at: Date;
+  /** The London calendar date the answer was decided on. */
+  today: string;
   subject: SubjectRef;
   plans: VisiblePlan[];
   mode: AccessMode;
@@ -79,7 +81,6 @@ export interface RequestRecord {
 
 export interface QueryServiceOptions {
   db: Executor;
-  engine: Engine;
   clock: Clock;
   maxBatch?: number;
   concurrency?: number;
@@ -91,7 +92,7 @@ export class QueryService {
   constructor(opts: QueryServiceOptions) {
     this.#committer = new GroupCommitter(opts.db, opts.clock, {
       maxBatch: opts.maxBatch ?? 256,
-      concurrency: opts.concurrency ?? (opts.engine === 'postgres' ? 2 : 1),
+      concurrency: opts.concurrency ?? 1,
     });
   }
 
@@ -125,8 +126,18 @@ function actorOf(caller: QueryCaller): Record<string, unknown> {
   return actor;
 }
 
-function httpDetail(http: HttpFacts, status: number): Record<string, unknown> {
-  return { method: http.method, url: http.url, ip: http.ip, status };
+/** The search as a client normally writes it; the raw URL is kept only when it differs. */
+export function canonicalSearchUrl(resource: string, nhsNumber: string): string {
+  return `/FHIR/R4/${resource}?patient:identifier=https://fhir.nhs.uk/Id/nhs-number|${nhsNumber}`;
+}
+
+function httpDetail(http: HttpFacts, status: number, canonical?: string): Record<string, unknown> {
+  return {
+    ...(http.method === 'GET' ? {} : { method: http.method }),
+    ...(http.url === canonical ? {} : { url: http.url }),
+    ip: http.ip,
+    status,
+  };
 }
 
 function searchJob(req: SearchRequest): Job<SearchResult> {
@@ -146,7 +157,7 @@ function searchJob(req: SearchRequest): Job<SearchResult> {
         requestId: req.http.requestId,
         mode: req.decision.mode,
         activity: req.decision.activity,
-        http: httpDetail(req.http, 200),
+        http: httpDetail(req.http, 200, canonicalSearchUrl(req.resource, req.nhsNumber)),
         ...(subject.queried !== subject.current ? { queriedNhsNumber: subject.queried } : {}),
         ...(req.caller.patientLocation ? { patientLocation: req.caller.patientLocation } : {}),
         ...(req.caller.safeguardingLead ? { safeguardingLead: req.caller.safeguardingLead } : {}),
@@ -206,6 +217,7 @@ function searchJob(req: SearchRequest): Job<SearchResult> {
       return {
         resource: req.resource,
         at: ctx.now,
+        today: ctx.today,
         subject: ref,
         plans: subject.plans,
         mode: req.decision.mode,

@@ -9,7 +9,6 @@
  */
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { londonDateOf } from '../../domain/dates.ts';
 import { notFound } from '../../domain/outcomes.ts';
 import { auditEventBundle, capabilityStatement, careTeamBundle, flagBundle } from '../../query/fhir.ts';
 import {
@@ -135,9 +134,10 @@ export function fhirRoutes(app: FastifyInstance, deps: HttpDeps): void {
         }
         const result = await deps.query.search({ resource, nhsNumber, decision, caller, http });
         audited.add(req);
-        const today = londonDateOf(result.at);
         const bundle =
-          resource === 'Flag' ? flagBundle(result, selfUrl, today) : careTeamBundle(result, selfUrl, today);
+          resource === 'Flag'
+            ? flagBundle(result, selfUrl, result.today)
+            : careTeamBundle(result, selfUrl, result.today);
         return reply.type(FHIR_JSON).send(bundle);
       };
 
