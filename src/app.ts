@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { cachingVerifier } from './auth/cache.ts';
 import { DemoTokenService, remoteVerifier, type TokenVerifier } from './auth/tokens.ts';
 import type { Config } from './config.ts';
 import { isEmptyStore, loadDemoWorld } from './demo/world.ts';
@@ -85,6 +86,8 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     } else {
       verifier = remoteVerifier(config.auth!);
     }
+    // A token verified once is remembered until it expires (signature checks dominate a query's cost).
+    verifier = cachingVerifier(verifier);
 
     // 4. Demographics: the local register or the PDS FHIR API, switchable off in demo mode.
     const demographics = new SwitchableDemographics(opts.demographics ?? demographicsFor(config));
@@ -103,7 +106,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
 
     // 6. Health queries: reads, accesses and audit entries group-committed; drained on stop
     //    after HTTP has stopped taking requests and before the store closes.
-    const query = new QueryService({ db: store.db, engine: store.engine, clock });
+    const query = new QueryService({ db: store.db, clock });
     undo.push(() => query.close());
 
     // 7. HTTP routes.
