@@ -218,6 +218,23 @@ describe.each(engines())('the audit trail on %s', (engine) => {
     await restore(original);
   });
 
+  it('cpis audit export: NDJSON AuditEvents on stdout, for the range asked', async () => {
+    const since = new Date(T0.getTime() + 3_600_000).toISOString();
+    const until = new Date(T0.getTime() + 7_200_000).toISOString();
+    const r = await cli(['audit', 'export', '--since', since, '--until', until], url);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const events = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as AuditEvent);
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.every((e) => e.resourceType === 'AuditEvent' && e.recorded === since)).toBe(true);
+    const bad = await cli(['audit', 'export', '--since', 'last tuesday'], url);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/since must be an ISO 8601 instant/);
+  });
+
   it('only an administrator may verify or export', async () => {
     const res = await t.as(clinician()).get('/admin/v1/audit/verify');
     expect(res.statusCode).toBe(403);
