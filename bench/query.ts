@@ -11,6 +11,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
+import { sql } from 'kysely';
 import { startService } from '../src/app.ts';
 import { verifyAuditChain } from '../src/audit/verify.ts';
 import type { Persona } from '../src/auth/claims.ts';
@@ -111,6 +112,11 @@ export async function benchQuery(
           }
         });
       }
+      // Measure a settled store, not one still digesting the bulk load: vacuumed and analysed (so
+      // PostgreSQL's autovacuum has nothing left to do mid-run, and PGlite, which runs none, has
+      // statistics) and the load's dirty pages written out.
+      await sql`vacuum analyze`.execute(store.db);
+      await sql`checkpoint`.execute(store.db);
       const planSet = new Set(withPlan.map((p) => p.nhs_number));
       const without = children.filter((p) => !planSet.has(p.nhs_number));
       console.log(
