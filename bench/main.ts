@@ -1,11 +1,12 @@
 /**
- * `npm run bench -- [name ...] [--engines pglite,postgres] [--people N]`: runs the named benchmarks
- * (all by default) on both engines and prints figures and ratios. Timings are measured here, never
- * asserted in tests.
+ * `npm run bench -- [name ...] [--engines pglite,postgres] [--people N] [--connections N] [--seconds S]
+ * [--warmup S]`: runs the named benchmarks (all by default) on both engines and prints figures and
+ * ratios. Timings are measured here, never asserted in tests.
  */
 import { parseArgs } from 'node:util';
 import type { Engine } from '../src/store/db.ts';
 import { stopBenchServer } from './engines.ts';
+import { benchQuery } from './query.ts';
 import { benchSeed } from './seed.ts';
 import { benchUpload } from './upload.ts';
 
@@ -15,11 +16,17 @@ const { values, positionals } = parseArgs({
     engines: { type: 'string', default: 'pglite,postgres' },
     people: { type: 'string', default: '250000' },
     records: { type: 'string', default: '250000' },
+    connections: { type: 'string', default: '64' },
+    seconds: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
   },
 });
 const engines = values.engines.split(',') as Engine[];
 const people = Number(values.people);
 const records = Number(values.records);
+const connections = Number(values.connections);
+const seconds = Number(values.seconds);
+const warmupSeconds = Number(values.warmup);
 
 const BENCHES: Record<string, () => Promise<void>> = {
   seed: async () => {
@@ -31,6 +38,14 @@ const BENCHES: Record<string, () => Promise<void>> = {
     const r = await benchUpload(engines, records);
     if (r.pglite && r.postgres)
       console.log(`upload ratio postgres/pglite records/s: ${(r.postgres / r.pglite).toFixed(2)}x`);
+  },
+  query: async () => {
+    const q = await benchQuery(engines, { people, connections, seconds, warmupSeconds });
+    if (q.pglite && q.postgres) {
+      console.log(
+        `query ratio postgres/pglite throughput: ${(q.postgres.service.qps / q.pglite.service.qps).toFixed(2)}x`,
+      );
+    }
   },
 };
 

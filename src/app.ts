@@ -1,11 +1,12 @@
 /**
  * The service, start to finish. Read this file as the table of contents: open the store, bring
  * the schema up to date, set up the clock and identity, connect demographics, load the directory
- * (and in demo mode the demo world), start the scheduler, register the routes, listen.
+ * (and in demo mode the demo world), start the query committer, register the routes, listen.
  * `stop()` undoes each step in reverse.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { cachingVerifier } from './auth/cache.ts';
 import { DemoTokenService, remoteVerifier, type TokenVerifier } from './auth/tokens.ts';
 import type { Config } from './config.ts';
 import { isEmptyStore, loadDemoWorld } from './demo/world.ts';
@@ -16,10 +17,13 @@ import { LocalRegister } from './demographics/register.ts';
 import type { DemographicsService } from './demographics/types.ts';
 import { type Clock, SettableClock, systemClock } from './domain/clock.ts';
 import type { HttpDeps } from './http/deps.ts';
+import { auditRoutes } from './http/routes/audit.ts';
+import { fhirRoutes } from './http/routes/fhir.ts';
 import { buildHttp } from './http/server.ts';
 import { createLogger } from './log.ts';
 import { birthMessages, inactiveNumberMessages } from './notify/demographics-messages.ts';
 import { HttpPushSink, type PushSink, webhookJob } from './notify/webhook.ts';
+import { QueryService } from './query/service.ts';
 import { Scheduler } from './scheduler.ts';
 import { openStore, type Store, type StoreConfig } from './store/db.ts';
 import { migrateToLatest } from './store/migrate.ts';
@@ -92,6 +96,8 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     } else {
       verifier = remoteVerifier(config.auth!);
     }
+    // A token verified once is remembered until it expires (signature checks dominate a query's cost).
+    verifier = cachingVerifier(verifier);
 
     // 4. Demographics: the local register or the PDS FHIR API, switchable off in demo mode.
     const demographics = new SwitchableDemographics(opts.demographics ?? demographicsFor(config));
@@ -124,7 +130,12 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     scheduler.start(settableClock);
     undo.push(() => scheduler.stop());
 
-    // 7. HTTP routes.
+    // 7. Health queries: reads, accesses and audit entries group-committed; drained on stop
+    //    after HTTP has stopped taking requests and before the store closes.
+    const query = new QueryService({ db: store.db, clock });
+    undo.push(() => query.close());
+
+    // 8. HTTP routes.
     let ready = false;
     const deps: HttpDeps = {
       mode: config.mode,
@@ -136,11 +147,16 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       demographicsListeners,
       verifier,
       demoTokens,
+      query,
     };
-    const http = await buildHttp(deps, { logger, isReady: () => ready });
+    const http = await buildHttp(deps, {
+      logger,
+      isReady: () => ready,
+      routes: [fhirRoutes, auditRoutes],
+    });
     undo.push(() => http.close());
 
-    // 8. Listen.
+    // 9. Listen.
     let url: string | null = null;
     if (opts.listen ?? true) {
       url = await http.listen({ host: config.host, port: config.port });

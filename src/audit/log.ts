@@ -78,6 +78,63 @@ export function entryHash(prevHash: string, e: AuditEntry): string {
   return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
 }
 
+/** An audit_log row ready to insert: the entry with its place in the chain. */
+export interface SealedRow {
+  seq: number;
+  recorded_at: Date;
+  category: string;
+  action: string;
+  outcome: string;
+  actor: unknown;
+  nhs_number: string | null;
+  detail: unknown;
+  prev_hash: string;
+  hash: string;
+}
+
+/**
+ * Chain entries after the head: give each its seq and hash. Pure; the caller inserts the rows and
+ * moves the head to the result in the same transaction that locked the head.
+ */
+export function sealEntries(
+  head: { seq: number; hash: string },
+  recordedAt: Date,
+  entries: readonly AuditEntryInput[],
+): { rows: SealedRow[]; seq: number; hash: string } {
+  let prev = head.hash;
+  let seq = head.seq;
+  const rows = entries.map((input) => {
+    seq++;
+    // Round-trip through JSON so what is hashed is exactly what jsonb will give back.
+    const entry: AuditEntry = {
+      seq,
+      recordedAt: new Date(recordedAt.getTime()),
+      category: input.category,
+      action: input.action,
+      outcome: input.outcome,
+      actor: JSON.parse(JSON.stringify(input.actor)),
+      nhsNumber: input.nhsNumber ?? null,
+      detail: JSON.parse(JSON.stringify(input.detail ?? {})),
+    };
+    const hash = entryHash(prev, entry);
+    const row: SealedRow = {
+      seq,
+      recorded_at: entry.recordedAt,
+      category: entry.category,
+      action: entry.action,
+      outcome: entry.outcome,
+      actor: entry.actor,
+      nhs_number: entry.nhsNumber,
+      detail: entry.detail,
+      prev_hash: prev,
+      hash,
+    };
+    prev = hash;
+    return row;
+  });
+  return { rows, seq, hash: prev };
+}
+
 /**
  * Append entries in the caller's transaction. Locks the chain head until the transaction ends, so
  * keep audited transactions short (the query path batches many requests into one; see src/query).
@@ -94,38 +151,12 @@ export async function appendAudit(
     .where('id', '=', 1)
     .forUpdate()
     .executeTakeFirstOrThrow();
-  let prev = head.hash;
-  let seq = head.seq;
-  const rows = entries.map((input) => {
-    seq++;
-    // Round-trip the detail through JSON so what is hashed is exactly what jsonb will give back.
-    const entry: AuditEntry = {
-      seq,
-      recordedAt: new Date(recordedAt.getTime()),
-      category: input.category,
-      action: input.action,
-      outcome: input.outcome,
-      actor: JSON.parse(JSON.stringify(input.actor)),
-      nhsNumber: input.nhsNumber ?? null,
-      detail: JSON.parse(JSON.stringify(input.detail ?? {})),
-    };
-    const hash = entryHash(prev, entry);
-    const row = {
-      seq,
-      recorded_at: entry.recordedAt,
-      category: entry.category,
-      action: entry.action,
-      outcome: entry.outcome,
-      actor: entry.actor,
-      nhs_number: entry.nhsNumber,
-      detail: entry.detail,
-      prev_hash: prev,
-      hash,
-    };
-    prev = hash;
-    return row;
-  });
-  await insertRows(trx, 'audit_log', AUDIT_COLUMNS, rows);
-  await trx.updateTable('audit_head').set({ seq, hash: prev }).where('id', '=', 1).execute();
-  return rows.map((r) => r.seq);
+  const sealed = sealEntries({ seq: Number(head.seq), hash: head.hash }, recordedAt, entries);
+  await insertRows(trx, 'audit_log', AUDIT_COLUMNS, sealed.rows);
+  await trx
+    .updateTable('audit_head')
+    .set({ seq: sealed.seq, hash: sealed.hash })
+    .where('id', '=', 1)
+    .execute();
+  return sealed.rows.map((r) => r.seq);
 }

@@ -3,10 +3,15 @@
  * (the data-directory lock stops them while a service holds an embedded store); everything that
  * needs a running service talks to it over HTTP.
  */
-import { createReadStream, readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Command, Option } from 'commander';
 import { startService, storeConfigOf } from '../app.ts';
+import type { VerifyResult } from '../audit/verify.ts';
 import { ConfigError, ENVIRONMENT, loadConfig } from '../config.ts';
 import { loadDemoWorld } from '../demo/world.ts';
 import { detectOdsKind, type OdsFileKind, parseOdsCsv } from '../directory/ods-csv.ts';
@@ -268,6 +273,66 @@ program
       process.exitCode = body.fileCode === 'CPF02' ? 0 : res.ok ? 2 : 1;
     },
   );
+
+const audit = program.command('audit').description("the running service's tamper-evident audit trail");
+audit
+  .command('verify')
+  .description(
+    're-walk the hash chain: exit 0 with the entry count and head hash if intact, exit 1 naming the first entry ' +
+      'that was altered, removed or reordered',
+  )
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .action(async (opts: { url?: string; token?: string }) => {
+    const client = new ServiceClient(opts);
+    const r = await client.call<VerifyResult>({ kind: 'admin' }, 'GET', '/admin/v1/audit/verify');
+    if (r.ok) {
+      console.log(`audit trail intact: ${r.entries} entries; head ${r.headSeq} ${r.headHash}`);
+    } else {
+      console.error(
+        `audit trail BROKEN at entry ${r.seq} (${r.problem}): ${r.message}. ` +
+          `${r.entriesChecked} entries before it are intact; the head is entry ${r.headSeq}.`,
+      );
+      process.exitCode = 1;
+    }
+  });
+audit
+  .command('export')
+  .description('write audit entries as FHIR AuditEvents (NDJSON, IHE BALP shapes) to stdout or a file')
+  .option(
+    '--since <instant>',
+    'entries recorded at or after this ISO 8601 instant (e.g. 2026-11-01T00:00:00Z)',
+  )
+  .option('--until <instant>', 'entries recorded before this ISO 8601 instant')
+  .option('--out <file>', 'write to this file instead of stdout')
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .action(async (opts: { since?: string; until?: string; out?: string; url?: string; token?: string }) => {
+    const client = new ServiceClient(opts);
+    const qs = new URLSearchParams();
+    if (opts.since) qs.set('since', opts.since);
+    if (opts.until) qs.set('until', opts.until);
+    const res = await client.raw('GET', `/admin/v1/audit/export${qs.size ? `?${qs}` : ''}`, {
+      token: await client.token({ kind: 'admin' }),
+    });
+    if (!res.ok || !res.body) {
+      const text = await res.text();
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {}
+      throw new CliError(`audit export failed (HTTP ${res.status}): ${explain(body)}`, body);
+    }
+    const input = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
+    if (opts.out) {
+      await pipeline(input, createWriteStream(opts.out));
+      return;
+    }
+    // stdout is never ended; write with back-pressure.
+    for await (const chunk of input) {
+      if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
+    }
+  });
 
 function positiveInt(name: string, v: string): number {
   if (!/^\d+$/.test(v)) throw new CliError(`${name} must be a whole number`);

@@ -13,7 +13,9 @@ describe('episodes', () => {
       at('2026-11-20T22:48:00Z', 'A&E'),
       at('2026-11-21T03:10:00Z', 'ward'),
     ];
-    expect(labels(groupIntoEpisodes(flood.reverse(), 12))).toEqual([['111', 'ambulance', 'crew', 'A&E', 'ward']]);
+    expect(labels(groupIntoEpisodes(flood.reverse(), 12))).toEqual([
+      ['111', 'ambulance', 'crew', 'A&E', 'ward'],
+    ]);
   });
 
   it.each([
@@ -25,7 +27,9 @@ describe('episodes', () => {
   });
 
   it('measures the gap from the latest access, so a long chain of close accesses stays one episode', () => {
-    const chain = Array.from({ length: 6 }, (_, i) => at(new Date(Date.UTC(2026, 10, 20, i * 10)).toISOString(), String(i)));
+    const chain = Array.from({ length: 6 }, (_, i) =>
+      at(new Date(Date.UTC(2026, 10, 20, i * 10)).toISOString(), String(i)),
+    );
     expect(groupIntoEpisodes(chain, 12)).toHaveLength(1);
     expect(groupIntoEpisodes(chain, 10)).toHaveLength(6);
   });

@@ -98,6 +98,9 @@ export const invalidSearch = (field: string, text: string) =>
   new OutcomeError(outcome('invalid', text, { spineCode: 'INVALID_SEARCH_DATA', field }));
 export const preconditionFailed = (field: string, text: string) =>
   new OutcomeError(outcome('required', text, { spineCode: 'PRECONDITION_FAILED', field }));
+/** A request header that is present but not acceptable (NHS: 400 invalid PRECONDITION_FAILED). */
+export const invalidHeader = (field: string, text: string) =>
+  new OutcomeError(outcome('invalid', text, { spineCode: 'PRECONDITION_FAILED', field }));
 export const unauthenticated = (text = 'a valid bearer token is required') =>
   new OutcomeError(outcome('login', text, { spineCode: 'ACCESS_DENIED' }));
 export const forbidden = (text: string) =>

@@ -4,6 +4,7 @@ import type { Mode } from '../config.ts';
 import type { DemographicsListener } from '../demographics/admin.ts';
 import type { SwitchableDemographics } from '../demographics/faults.ts';
 import type { Clock, SettableClock } from '../domain/clock.ts';
+import type { QueryService } from '../query/service.ts';
 import type { Engine, Executor } from '../store/db.ts';
 
 export interface HttpDeps {
@@ -18,4 +19,6 @@ export interface HttpDeps {
   verifier: TokenVerifier;
   /** Demo mode only: the service's own token issuer. */
   demoTokens: DemoTokenService | null;
+  /** Health queries and the audit of every FHIR request (group-committed). */
+  query: QueryService;
 }

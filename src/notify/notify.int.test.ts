@@ -37,13 +37,11 @@ describe.each(engines())('messages to local authorities on %s', (engine) => {
 
   describe('inactive NHS numbers', () => {
     it('tells every LA holding records for a superseded number, with the replacement, and moves the records', async () => {
-      await t
-        .as(admin)
-        .put('/admin/v1/demographics/9990000190', {
-          familyName: 'KHAN',
-          givenNames: ['Zara'],
-          birthDate: '2015-05-05',
-        });
+      await t.as(admin).put('/admin/v1/demographics/9990000190', {
+        familyName: 'KHAN',
+        givenNames: ['Zara'],
+        birthDate: '2015-05-05',
+      });
       const zara = {
         subject: 'child',
         nhsNumber: '9990000190',
@@ -85,13 +83,11 @@ describe.each(engines())('messages to local authorities on %s', (engine) => {
     });
 
     it('tells LAs of an invalidated number with no replacement and links nothing', async () => {
-      await t
-        .as(admin)
-        .put('/admin/v1/demographics/9990000212', {
-          familyName: 'HALL',
-          givenNames: ['Ben'],
-          birthDate: '2018-08-08',
-        });
+      await t.as(admin).put('/admin/v1/demographics/9990000212', {
+        familyName: 'HALL',
+        givenNames: ['Ben'],
+        birthDate: '2018-08-08',
+      });
       await upload(BHAM, [
         {
           subject: 'child',
@@ -260,12 +256,10 @@ describe.each(engines())('messages to local authorities on %s', (engine) => {
         officeHoursPhone: '0113 496 0500',
         emergencyDutyPhone: '07700 900130',
       };
-      const short = await t
-        .as(admin)
-        .put(`/admin/v1/local-authorities/${LEEDS}`, {
-          ...base,
-          webhook: { url: 'https://leeds.example/cpis', secret: 'short' },
-        });
+      const short = await t.as(admin).put(`/admin/v1/local-authorities/${LEEDS}`, {
+        ...base,
+        webhook: { url: 'https://leeds.example/cpis', secret: 'short' },
+      });
       expect(short.statusCode).toBe(400);
       expect(short.json().issue[0].expression).toEqual(['webhook.secret']);
       const bad = await t

@@ -6,6 +6,7 @@
 import { type Kysely, type MigrationProvider, Migrator, sql } from 'kysely';
 import { foundation } from './migrations/0001_foundation.ts';
 import { records } from './migrations/0002_records.ts';
+import { accessAudit } from './migrations/0003_access_audit.ts';
 import { notifications } from './migrations/0004_notifications.ts';
 
 export interface Migration {
@@ -14,7 +15,7 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. Add new ones at the end; never edit one that has shipped. */
-export const MIGRATIONS: readonly Migration[] = [foundation, records, notifications];
+export const MIGRATIONS: readonly Migration[] = [foundation, records, accessAudit, notifications];
 
 const provider: MigrationProvider = {
   async getMigrations() {

@@ -153,6 +153,35 @@ export interface WebhookDeliveryTable {
   created_at: Timestamp;
 }
 
+export interface AccessEventTable {
+  id: string;
+  nhs_number: string;
+  queried_nhs_number: string;
+  accessed_at: Timestamp;
+  resource: 'CareTeam' | 'Flag';
+  request_id: string;
+  person_key: string;
+  accessor_kind: 'health-user' | 'health-system';
+  accessor_name: string;
+  job_role_code: string;
+  job_role_display: string;
+  user_id: string | null;
+  role_profile_id: string | null;
+  asid: string | null;
+  org_code: string;
+  patient_location: string | null;
+  safeguarding_lead: unknown;
+  la_codes: string[];
+  plan_types: string[];
+}
+
+export interface AccessNoticeTable {
+  access_id: string;
+  la_code: string;
+  created_at: Timestamp;
+  message_id: string | null;
+}
+
 export interface Database {
   person: PersonTable;
   organisation: OrganisationTable;
@@ -167,4 +196,6 @@ export interface Database {
   mailbox_message: MailboxMessageTable;
   notification_batch: NotificationBatchTable;
   webhook_delivery: WebhookDeliveryTable;
+  access_event: AccessEventTable;
+  access_notice: AccessNoticeTable;
 }

@@ -1,0 +1,119 @@
+/**
+ * A small HTTP load generator, run in its own process (forked by bench/query.ts) so it never shares
+ * the server's event loop: N workers on keep-alive connections, each sending its next request as
+ * soon as the previous answer is read. Warm up, then measure; report queries/s and latency
+ * percentiles to the parent over IPC.
+ */
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+
+export interface LoadRequest {
+  path: string;
+  headers: Record<string, string>;
+}
+
+export interface LoadPlan {
+  /** e.g. http://127.0.0.1:8080 */
+  base: string;
+  /** Requests to cycle through (each worker starts at a different place). */
+  requests: LoadRequest[];
+  connections: number;
+  warmupMs: number;
+  durationMs: number;
+  /** Give each request a fresh X-Request-ID. */
+  requestIds: boolean;
+}
+
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  statuses: Record<string, number>;
+  seconds: number;
+  qps: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+function once(agent: http.Agent, base: URL, req: LoadRequest, requestIds: boolean): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const headers = requestIds ? { ...req.headers, 'x-request-id': randomUUID() } : req.headers;
+    const r = http.request(
+      { agent, host: base.hostname, port: base.port, path: req.path, method: 'GET', headers },
+      (res) => {
+        res.on('data', () => {});
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
+    r.on('error', reject);
+    r.end();
+  });
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
+  const base = new URL(plan.base);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: plan.connections });
+  const latencies: number[] = [];
+  const statuses: Record<string, number> = {};
+  let errors = 0;
+  let measuring = false;
+  let stop = false;
+  let counter = 0;
+  const worker = async (w: number) => {
+    let i = (w * 7919) % plan.requests.length;
+    while (!stop) {
+      const req = plan.requests[i]!;
+      i = (i + 1) % plan.requests.length;
+      const started = performance.now();
+      try {
+        const status = await once(agent, base, req, plan.requestIds);
+        if (measuring) {
+          latencies.push(performance.now() - started);
+          statuses[status] = (statuses[status] ?? 0) + 1;
+          counter++;
+        }
+      } catch {
+        if (measuring) errors++;
+      }
+    }
+  };
+  const workers = Array.from({ length: plan.connections }, (_, w) => worker(w));
+  await new Promise((r) => setTimeout(r, plan.warmupMs));
+  measuring = true;
+  const started = performance.now();
+  await new Promise((r) => setTimeout(r, plan.durationMs));
+  measuring = false;
+  const seconds = (performance.now() - started) / 1000;
+  stop = true;
+  await Promise.all(workers);
+  agent.destroy();
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    requests: counter,
+    errors,
+    statuses,
+    seconds,
+    qps: counter / seconds,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted.length ? sorted[sorted.length - 1]! : 0,
+  };
+}
+
+// Forked by bench/query.ts: one plan in, one result out.
+if (process.send) {
+  // Never outlive the bench that forked us.
+  process.once('disconnect', () => process.exit(0));
+  process.once('message', (plan: LoadPlan) => {
+    runLoad(plan).then(
+      (result) => process.send!({ ok: true, result }, () => process.exit(0)),
+      (err: Error) => process.send!({ ok: false, error: err.stack ?? String(err) }, () => process.exit(1)),
+    );
+  });
+}

@@ -1,0 +1,218 @@
+/**
+ * `npm run bench -- query`: the audited CareTeam query under load, on each engine, against a bare
+ * Fastify route returning a constant in the same process (the ceiling the HTTP stack allows).
+ *
+ * The world: the demo population, with plans for 2% of the children, from the demo LAs; the
+ * queries: 98% children without a plan, 2% with, as clinicians (B0107, so every query with a plan
+ * records an access and its LA notices) and PAS systems. The service listens on loopback; the load
+ * generator runs in a forked process (bench/loadgen.ts) with keep-alive connections. Afterwards the
+ * audit trail must hold one entry per query answered and its chain must verify.
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import Fastify from 'fastify';
+import { sql } from 'kysely';
+import { startService } from '../src/app.ts';
+import { verifyAuditChain } from '../src/audit/verify.ts';
+import type { Persona } from '../src/auth/claims.ts';
+import { DemoTokenService } from '../src/auth/tokens.ts';
+import { loadConfig } from '../src/config.ts';
+import { prng } from '../src/demo/population.ts';
+import { loadDemoWorld } from '../src/demo/world.ts';
+import { DEMO_LOCAL_AUTHORITIES } from '../src/demo/world-directory.ts';
+import { addYears, londonDateOf } from '../src/domain/dates.ts';
+import { type Engine, transact } from '../src/store/db.ts';
+import { putRecord } from '../src/upload/records.ts';
+import { freePort } from '../tools/pg-server.ts';
+import { benchStore } from './engines.ts';
+import type { LoadPlan, LoadRequest, LoadResult } from './loadgen.ts';
+
+const SYS = 'https://fhir.nhs.uk/Id/nhs-number';
+
+export interface QueryBenchOptions {
+  people: number;
+  connections: number;
+  seconds: number;
+  warmupSeconds: number;
+}
+
+export interface QueryFigures {
+  service: LoadResult;
+  bare: LoadResult;
+}
+
+function runLoadgen(plan: LoadPlan): Promise<LoadResult> {
+  const child = fork(fileURLToPath(new URL('./loadgen.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', (m: { ok: boolean; result?: LoadResult; error?: string }) =>
+      m.ok ? resolve(m.result!) : reject(new Error(m.error)),
+    );
+    child.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`load generator exited with ${code}`));
+    });
+    child.send(plan);
+  });
+}
+
+function line(label: string, r: LoadResult): string {
+  const statuses = Object.entries(r.statuses)
+    .map(([s, n]) => `${s}×${n}`)
+    .join(' ');
+  return (
+    `${label.padEnd(22)} ${Math.round(r.qps).toLocaleString('en-GB').padStart(7)} q/s   ` +
+    `p50 ${r.p50.toFixed(2)} ms   p99 ${r.p99.toFixed(2)} ms   (${r.requests.toLocaleString('en-GB')} in ` +
+    `${r.seconds.toFixed(1)} s; ${statuses}${r.errors ? `; ${r.errors} errors` : ''})`
+  );
+}
+
+export async function benchQuery(
+  engines: Engine[],
+  opts: QueryBenchOptions,
+): Promise<Record<string, QueryFigures>> {
+  const out: Record<string, QueryFigures> = {};
+  for (const engine of engines) {
+    const { store, dataDir, cleanup } = await benchStore(engine);
+    try {
+      const now = new Date();
+      const today = londonDateOf(now);
+      const world = await loadDemoWorld(store.db, now, { people: opts.people, seed: 20261122 });
+      // Plans for 2% of the children (under 16, so every plan is visible for the whole run).
+      const children = await store.db
+        .selectFrom('person')
+        .select(['nhs_number', 'family_name', 'given_names', 'birth_date'])
+        .where('status', '=', 'active')
+        .where('sensitive', '=', false)
+        .where('birth_date', '>', addYears(today, -16))
+        .orderBy('nhs_number')
+        .execute();
+      const random = prng(7);
+      const withPlan = children.filter(() => random() < 0.02);
+      const started = performance.now();
+      for (let i = 0; i < withPlan.length; i += 500) {
+        await transact(store.db, async (trx) => {
+          for (const p of withPlan.slice(i, i + 500)) {
+            const la = DEMO_LOCAL_AUTHORITIES[Math.floor(random() * DEMO_LOCAL_AUTHORITIES.length)]!;
+            const lac = random() < 0.4;
+            await putRecord(trx, now, 0, {
+              laCode: la.laCode,
+              nhsNumber: p.nhs_number,
+              subject: 'child',
+              localId: null,
+              familyName: p.family_name,
+              givenNames: p.given_names,
+              birthDate: p.birth_date,
+              expectedDeliveryDate: null,
+              plans: [
+                { type: lac ? 'LAC' : 'CPP', startDate: '2025-01-06', endDate: null, deleteDate: null },
+              ],
+            });
+          }
+        });
+      }
+      // Measure a settled store, not one still digesting the bulk load: vacuumed and analysed (so
+      // PostgreSQL's autovacuum has nothing left to do mid-run, and PGlite, which runs none, has
+      // statistics) and the load's dirty pages written out.
+      await sql`vacuum analyze`.execute(store.db);
+      await sql`checkpoint`.execute(store.db);
+      const planSet = new Set(withPlan.map((p) => p.nhs_number));
+      const without = children.filter((p) => !planSet.has(p.nhs_number));
+      console.log(
+        `query ${engine}: ${world.people.toLocaleString('en-GB')} people, ${withPlan.length.toLocaleString('en-GB')} ` +
+          `children with a plan (${((performance.now() - started) / 1000).toFixed(1)} s to write them)`,
+      );
+
+      const port = await freePort();
+      const tokens = await DemoTokenService.ephemeral();
+      const service = await startService({
+        config: loadConfig({
+          CPIS_MODE: 'demo',
+          CPIS_LOG_LEVEL: 'warn',
+          CPIS_DATA_DIR: dataDir,
+          HOST: '127.0.0.1',
+          PORT: String(port),
+        }),
+        store,
+        demoTokens: tokens,
+        demoWorld: false,
+      });
+      const bare = Fastify({ logger: false });
+      bare.get('/bare', async () => ({ resourceType: 'Bundle', type: 'searchset', total: 0 }));
+      const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
+      try {
+        // 50 clinicians and 10 PAS systems; 98 queries of children without a plan to every 2 with.
+        const personas: Persona[] = [
+          ...Array.from({ length: 50 }, (_, i) => ({
+            kind: 'health-user' as const,
+            sdsUserId: `5559${String(i).padStart(8, '0')}`,
+            name: `Clinician ${i}`,
+            jobRole: { code: 'R8000', display: 'Clinical Practitioner Access Role' },
+            organisation: { odsCode: 'R1H12' },
+            activities: ['B0107'],
+          })),
+          ...Array.from({ length: 10 }, (_, i) => ({
+            kind: 'health-system' as const,
+            asid: `20000000${String(i).padStart(4, '0')}`,
+            organisation: { odsCode: 'RRK15' },
+            responsiblePerson: {
+              name: `Registrar ${i}`,
+              jobRole: { code: 'R8003', display: 'Health Professional' },
+            },
+            activities: ['B0107'],
+          })),
+        ];
+        const auth = await Promise.all(
+          personas.map(async (p) => `Bearer ${(await tokens.issue(p, 24 * 3600)).access_token}`),
+        );
+        const requests: LoadRequest[] = [];
+        for (let i = 0; i < 10_000; i++) {
+          const pool = i % 50 === 0 ? withPlan : without;
+          const subject = pool[Math.floor(random() * pool.length)]!;
+          requests.push({
+            path: `/FHIR/R4/CareTeam?patient:identifier=${SYS}%7C${subject.nhs_number}`,
+            headers: { authorization: auth[i % auth.length]! },
+          });
+        }
+        const headBefore = await store.db.selectFrom('audit_head').select('seq').executeTakeFirstOrThrow();
+        const plan = {
+          connections: opts.connections,
+          warmupMs: opts.warmupSeconds * 1000,
+          durationMs: opts.seconds * 1000,
+        };
+        const serviceResult = await runLoadgen({ base: service.url!, requests, requestIds: true, ...plan });
+        const bareResult = await runLoadgen({
+          base: bareUrl,
+          requests: [{ path: '/bare', headers: {} }],
+          requestIds: false,
+          ...plan,
+        });
+        const headAfter = await store.db.selectFrom('audit_head').select('seq').executeTakeFirstOrThrow();
+        const audited = Number(headAfter.seq) - Number(headBefore.seq);
+        const accesses = await store.db
+          .selectFrom('access_event')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow();
+        const chain = await verifyAuditChain(store.db);
+        const stats = service.deps.query.stats;
+        console.log(line(`query ${engine}`, serviceResult));
+        console.log(line(`bare fastify (${engine} run)`, bareResult));
+        console.log(
+          `query ${engine}: ${(serviceResult.qps / bareResult.qps).toFixed(3)} of the bare route's rate; ` +
+            `${audited.toLocaleString('en-GB')} audit entries written (warm-up included), ` +
+            `${Number(accesses.n).toLocaleString('en-GB')} accesses recorded; ` +
+            `${stats.batches.toLocaleString('en-GB')} commits, ${(stats.jobs / Math.max(1, stats.batches)).toFixed(1)} ` +
+            `queries per commit on average (largest ${stats.largestBatch}); chain ${chain.ok ? 'verifies' : `BROKEN: ${JSON.stringify(chain)}`}`,
+        );
+        out[engine] = { service: serviceResult, bare: bareResult };
+      } finally {
+        await bare.close();
+        await service.stop();
+      }
+    } finally {
+      await cleanup();
+    }
+  }
+  return out;
+}

@@ -1,0 +1,107 @@
+/**
+ * The read of a health query, for many queries at once: one statement resolves each queried NHS
+ * number to its current number (a superseded number is followed to its replacement, as the
+ * demographics service does) and returns every plan visible today from every LA, with the LA's
+ * name and phone numbers from the directory. Visibility is decided by the stored `visible_until`
+ * (src/domain/plans.ts) and the start date; a plan whose delete date has come is already gone for
+ * health even before the daily purge removes it. The SQL is the `cpis_query_read` function
+ * (migration 0003), whose plan is prepared once per database session.
+ */
+import { sql } from 'kysely';
+import type { IsoDate } from '../domain/dates.ts';
+import { PLAN_TYPES, type PlanType } from '../domain/plans.ts';
+import type { Tx } from '../store/db.ts';
+
+export interface VisiblePlan {
+  laCode: string;
+  /** null when the LA is not (yet) in the directory: the plan is still shown. */
+  laName: string | null;
+  officeHoursPhone: string | null;
+  emergencyDutyPhone: string | null;
+  planType: PlanType;
+  startDate: IsoDate;
+  endDate: IsoDate | null;
+}
+
+export interface Subject {
+  /** The number the caller asked about. */
+  queried: string;
+  /** The number the subject is known by now (the queried one unless it was superseded). */
+  current: string;
+  /** Visible plans, ordered by plan type (CPP, LAC, UCPP) then LA code. */
+  plans: VisiblePlan[];
+}
+
+interface Row {
+  queried: string | null;
+  current_number: string | null;
+  plan_nhs_number: string | null;
+  la_code: string | null;
+  plan_type: PlanType | null;
+  start_date: string | null;
+  end_date: string | null;
+  la_name: string | null;
+  office_hours_phone: string | null;
+  emergency_duty_phone: string | null;
+  head_seq: number | null;
+  head_hash: string | null;
+}
+
+export interface ChainHead {
+  seq: number;
+  hash: string;
+}
+
+export interface BatchRead {
+  subjects: Map<string, Subject>;
+  /** The audit chain head, locked until the batch's transaction ends. */
+  head: ChainHead;
+}
+
+const TYPE_ORDER = new Map(PLAN_TYPES.map((t, i) => [t, i]));
+
+/**
+ * The read of a batch, in one statement (the `cpis_query_read` function, migration 0003): each
+ * number's subject and visible plans, and the audit chain head, locked for the batch's writes.
+ */
+export async function readBatch(trx: Tx, numbers: readonly string[], today: IsoDate): Promise<BatchRead> {
+  const { rows } =
+    await sql<Row>`select * from cpis_query_read(${[...numbers]}::text[], ${today}::date)`.execute(trx);
+  const subjects = new Map<string, Subject>();
+  let head: ChainHead | null = null;
+  for (const r of rows) {
+    if (r.queried === null) {
+      head = { seq: Number(r.head_seq), hash: r.head_hash! };
+      continue;
+    }
+    const current = r.current_number ?? r.queried;
+    let subject = subjects.get(r.queried);
+    if (!subject) {
+      subject = { queried: r.queried, current, plans: [] };
+      subjects.set(r.queried, subject);
+    }
+    if (r.la_code === null || r.plan_type === null || r.start_date === null) continue;
+    const plan: VisiblePlan = {
+      laCode: r.la_code,
+      laName: r.la_name,
+      officeHoursPhone: r.office_hours_phone,
+      emergencyDutyPhone: r.emergency_duty_phone,
+      planType: r.plan_type,
+      startDate: r.start_date,
+      endDate: r.end_date,
+    };
+    const existing = subject.plans.findIndex((p) => p.laCode === plan.laCode && p.planType === plan.planType);
+    // The same LA's plan under both numbers: the one under the current number wins.
+    if (existing < 0) subject.plans.push(plan);
+    else if (r.plan_nhs_number === current) subject.plans[existing] = plan;
+  }
+  if (!head) throw new Error('cpis_query_read returned no chain head');
+  for (const s of subjects.values()) {
+    s.plans.sort(
+      (a, b) =>
+        (TYPE_ORDER.get(a.planType) ?? 9) - (TYPE_ORDER.get(b.planType) ?? 9) ||
+        (a.laCode < b.laCode ? -1 : a.laCode > b.laCode ? 1 : 0),
+    );
+  }
+  return { subjects, head };
+}
