@@ -22,6 +22,7 @@ import { fhirRoutes } from './http/routes/fhir.ts';
 import { buildHttp } from './http/server.ts';
 import { createLogger } from './log.ts';
 import { birthMessages, inactiveNumberMessages } from './notify/demographics-messages.ts';
+import { dispatchJob } from './notify/dispatch.ts';
 import { HttpPushSink, type PushSink, webhookJob } from './notify/webhook.ts';
 import { QueryService } from './query/service.ts';
 import { Scheduler } from './scheduler.ts';
@@ -120,10 +121,14 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       }
     }
 
-    // 6. Scheduler: the daily retention purge and webhook pushes.
+    // 6. Scheduler: the daily retention purge, notification dispatch and webhook pushes.
     const scheduler = new Scheduler(
       clock,
-      [retentionJob(store.db), webhookJob(store.db, opts.pushSink ?? new HttpPushSink())],
+      [
+        retentionJob(store.db),
+        dispatchJob(store.db),
+        webhookJob(store.db, opts.pushSink ?? new HttpPushSink()),
+      ],
       logger,
       opts.schedulerIntervalMs,
     );

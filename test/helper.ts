@@ -96,6 +96,8 @@ export async function buildTestApp(engine: Engine, opts: TestAppOptions = {}): P
     demoTokens: tokens,
     listen: false,
     demoWorld: opts.demoWorld ?? false,
+    // The scheduler runs when a test moves the clock or calls tick(), never on a timer mid-assertion.
+    schedulerIntervalMs: 3_600_000,
     ...(opts.demographics ? { demographics: opts.demographics } : {}),
   });
   const cache = new Map<string, string>();

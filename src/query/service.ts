@@ -207,7 +207,16 @@ function searchJob(req: SearchRequest): Job<SearchResult> {
           plan_types: planTypes,
         });
         for (const la of laCodes) {
-          writes.notices.push({ access_id: accessId, la_code: la, created_at: ctx.now, message_id: null });
+          const own = [
+            ...new Set(subject.plans.filter((p) => p.laCode === la).map((p) => p.planType)),
+          ].sort();
+          writes.notices.push({
+            access_id: accessId,
+            la_code: la,
+            plan_types: own,
+            created_at: ctx.now,
+            message_id: null,
+          });
         }
       }
       detail.visiblePlans = subject.plans.length;

@@ -178,6 +178,7 @@ export interface AccessEventTable {
 export interface AccessNoticeTable {
   access_id: string;
   la_code: string;
+  plan_types: string[];
   created_at: Timestamp;
   message_id: string | null;
 }

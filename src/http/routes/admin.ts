@@ -22,6 +22,8 @@ import {
 } from '../../directory/directory.ts';
 import { SETTINGS, type Setting } from '../../directory/types.ts';
 import { invalidValue, notFound } from '../../domain/outcomes.ts';
+import { adminDispatch } from '../../notify/admin.ts';
+import { unknownOrganisations } from '../../notify/dispatch.ts';
 import { principalOf } from '../auth.ts';
 import type { HttpDeps } from '../deps.ts';
 import { localAuthorityWire, organisationWire, personWire } from '../wire.ts';
@@ -107,6 +109,19 @@ const ListOrgsQuery = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** The dispatch body is optional: none, or {"force": true|false}. */
+function dispatchForce(body: unknown): boolean {
+  if (body === undefined || body === null) return false;
+  if (typeof body !== 'object' || Array.isArray(body))
+    throw invalidValue('body', 'the body must be an object');
+  for (const k of Object.keys(body))
+    if (k !== 'force') throw invalidValue(k, `${k} is not a recognised field`);
+  const force = (body as { force?: unknown }).force;
+  if (force !== undefined && typeof force !== 'boolean')
+    throw invalidValue('force', 'force must be true or false');
+  return force === true;
+}
 
 export function adminRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const adminDeps = { db: deps.db, clock: deps.clock, listeners: deps.demographicsListeners };
@@ -230,5 +245,13 @@ export function adminRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.get('/admin/v1/local-authorities', { config: ADMIN }, async () => ({
     localAuthorities: (await listLocalAuthorities(deps.db)).map(localAuthorityWire),
+  }));
+
+  app.post('/admin/v1/notifications/dispatch', { config: ADMIN }, async (req) =>
+    adminDispatch({ db: deps.db, clock: deps.clock }, principalOf(req), dispatchForce(req.body)),
+  );
+
+  app.get('/admin/v1/reports/unknown-organisations', { config: ADMIN }, async () => ({
+    organisations: await unknownOrganisations(deps.db),
   }));
 }

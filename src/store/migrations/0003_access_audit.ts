@@ -44,10 +44,12 @@ export const accessAudit: Migration = {
     )`,
     `create index access_event_subject_idx on access_event (nhs_number, accessed_at desc)`,
 
-    // One pending notification per LA per access; message_id is set when it is delivered.
+    // One pending notification per LA per access, with the plan types that LA held visible at that
+    // moment (an LA learns of its own plans, not another LA's); message_id is set when delivered.
     `create table access_notice (
       access_id uuid not null references access_event (id),
       la_code text not null,
+      plan_types text[] not null,
       created_at timestamptz not null,
       message_id uuid,
       primary key (access_id, la_code)

@@ -1,0 +1,465 @@
+/**
+ * Turning recorded accesses into access notifications (CPIS.md §7–§8, INTERFACE §4).
+ *
+ * Every unscheduled access to a visible record leaves one pending notice per LA that held a
+ * visible record at that moment, written in the access's own transaction (src/query). Dispatch
+ * delivers them into each LA's mailbox:
+ * - `daily` LAs (the default) get one message a day, from 06:00 Europe/London, covering the
+ *   previous day (and anything older still pending). A day with no accesses still gets a message,
+ *   a heartbeat, so silence is never ambiguous.
+ * - `immediate` LAs get pending notices at every scheduler tick.
+ * - `force` delivers everything pending now, whatever the cadence.
+ *
+ * Each LA is dispatched in its own transaction, holding a per-LA advisory lock that another process
+ * will skip rather than wait for, and claiming its notices FOR UPDATE SKIP LOCKED; a daily batch is
+ * recorded once per LA per day. So several processes on one PostgreSQL never deliver an access
+ * twice, and a crash before commit leaves the notices pending for the next run.
+ *
+ * Each access names the organisation in full — name, setting, parent trust, town, phone — never a
+ * bare code (an unknown code is marked as unknown and listed), and accesses to the same child close
+ * together form episodes with a timeline, so one incident reads as one event.
+ */
+import { sql } from 'kysely';
+import { appendAudit } from '../audit/log.ts';
+import { DEFAULT_EPISODE_GAP_HOURS } from '../directory/directory.ts';
+import { SETTING_LABELS, type Setting } from '../directory/types.ts';
+import { addDays, type IsoDate, londonDateOf, londonMidnight, londonTime } from '../domain/dates.ts';
+import { groupIntoEpisodes } from '../domain/episodes.ts';
+import type { Job } from '../scheduler.ts';
+import { type Executor, type Tx, transact } from '../store/db.ts';
+import { postMessage } from './mailbox.ts';
+
+/** Daily messages go out from this London time, covering the previous day. */
+export const DAILY_DELIVERY = { hour: 6, minute: 0 };
+/** How far back an episode is followed when a new access joins it. */
+const EPISODE_LOOKBACK_DAYS = 7;
+
+export interface DispatchSummary {
+  messages: number;
+  accesses: number;
+  heartbeats: number;
+  localAuthorities: string[];
+}
+
+interface LaInfo {
+  la_code: string;
+  name: string | null;
+  cadence: 'daily' | 'immediate';
+  gap_hours: number;
+}
+
+export async function dispatchNotifications(
+  db: Executor,
+  now: Date,
+  opts: { force?: boolean } = {},
+): Promise<DispatchSummary> {
+  const today = londonDateOf(now);
+  const yesterday = addDays(today, -1);
+  const dailyDue = now.getTime() >= londonTime(today, DAILY_DELIVERY.hour, DAILY_DELIVERY.minute).getTime();
+  // Every LA in the directory, and any LA not (yet) in it that has notices waiting.
+  const { rows: las } = await sql<LaInfo>`
+    select la_code, name, notification_cadence as cadence, episode_gap_hours as gap_hours from local_authority
+    union all
+    select distinct n.la_code, null, 'daily', ${DEFAULT_EPISODE_GAP_HOURS}::int from access_notice n
+     where n.message_id is null and not exists (select 1 from local_authority l where l.la_code = n.la_code)
+    order by la_code`.execute(db);
+  const summary: DispatchSummary = { messages: 0, accesses: 0, heartbeats: 0, localAuthorities: [] };
+  for (const la of las) {
+    const wantPending = opts.force || la.cadence === 'immediate';
+    const wantDaily = la.cadence === 'daily' && dailyDue;
+    if (!wantPending && !wantDaily) continue;
+    const result = await transact(db, async (trx) => {
+      const { rows } = await sql<{
+        locked: boolean;
+      }>`select pg_try_advisory_xact_lock(hashtext(${`cpis-dispatch:${la.la_code}`})) as locked`.execute(trx);
+      if (!rows[0]!.locked) return null; // another process is dispatching this LA right now
+      const sent: { accesses: number; heartbeat: boolean }[] = [];
+      if (wantPending) {
+        const ids = await claimPending(trx, la.la_code, null);
+        if (ids.length)
+          sent.push(
+            await deliver(trx, now, la, ids, {
+              kind: opts.force ? 'forced' : 'immediate',
+              from: null,
+              to: now,
+            }),
+          );
+      }
+      if (wantDaily) {
+        const batches = await trx
+          .selectFrom('notification_batch')
+          .select((eb) => eb.fn.max('batch_date').as('last'))
+          .where('la_code', '=', la.la_code)
+          .executeTakeFirst();
+        const last = batches?.last ?? null;
+        if (last === null || last < yesterday) {
+          const to = londonMidnight(today);
+          const from = londonMidnight(last === null ? yesterday : addDays(last, 1));
+          const ids = await claimPending(trx, la.la_code, to);
+          const out = await deliver(trx, now, la, ids, { kind: 'daily', from, to, batchDate: yesterday });
+          sent.push(out);
+        }
+      }
+      return sent;
+    });
+    if (!result || result.length === 0) continue;
+    summary.localAuthorities.push(la.la_code);
+    for (const s of result) {
+      summary.messages++;
+      summary.accesses += s.accesses;
+      if (s.heartbeat) summary.heartbeats++;
+    }
+  }
+  return summary;
+}
+
+/** This LA's pending notices (for accesses before `cutoff`, if given), locked for this transaction (others skip them). */
+async function claimPending(trx: Tx, laCode: string, cutoff: Date | null): Promise<string[]> {
+  const { rows } = await sql<{ access_id: string }>`
+    select n.access_id from access_notice n join access_event e on e.id = n.access_id
+     where n.la_code = ${laCode} and n.message_id is null ${cutoff ? sql`and e.accessed_at < ${cutoff}` : sql``}
+     order by e.accessed_at, n.access_id
+     for update of n skip locked`.execute(trx);
+  return rows.map((r) => r.access_id);
+}
+
+interface Period {
+  kind: 'daily' | 'immediate' | 'forced';
+  from: Date | null;
+  to: Date;
+  batchDate?: IsoDate;
+}
+
+interface AccessRow {
+  id: string;
+  nhs_number: string;
+  queried_nhs_number: string;
+  accessed_at: Date;
+  resource: string;
+  accessor_kind: 'health-user' | 'health-system';
+  accessor_name: string;
+  job_role_code: string;
+  job_role_display: string;
+  user_id: string | null;
+  role_profile_id: string | null;
+  asid: string | null;
+  org_code: string;
+  patient_location: string | null;
+  safeguarding_lead: { name?: string; role?: string; phone?: string } | null;
+  plan_types: string[];
+  o_name: string | null;
+  o_setting: string | null;
+  o_town: string | null;
+  o_phone: string | null;
+  o_parent_code: string | null;
+  o_parent_name: string | null;
+  l_name: string | null;
+  l_setting: string | null;
+  l_town: string | null;
+  l_phone: string | null;
+  l_parent_name: string | null;
+  r_family: string | null;
+  r_given: string[] | null;
+  r_birth: string | null;
+  r_local_id: string | null;
+  p_family: string | null;
+  p_given: string[] | null;
+  p_birth: string | null;
+}
+
+export interface OrganisationDescription {
+  odsCode: string;
+  name: string;
+  setting: string;
+  settingLabel: string;
+  parentOdsCode?: string;
+  parentName?: string;
+  town?: string;
+  phone?: string;
+  known: boolean;
+}
+
+function describe(
+  code: string,
+  name: string | null,
+  setting: string | null,
+  town: string | null,
+  phone: string | null,
+  parentCode?: string | null,
+  parentName?: string | null,
+): OrganisationDescription {
+  if (name === null) {
+    return {
+      odsCode: code,
+      name: `Unknown organisation (ODS code ${code})`,
+      setting: 'other',
+      settingLabel: 'Not in the organisation directory',
+      known: false,
+    };
+  }
+  return {
+    odsCode: code,
+    name,
+    setting: setting ?? 'other',
+    settingLabel: SETTING_LABELS[(setting ?? 'other') as Setting] ?? 'Other',
+    ...(parentCode ? { parentOdsCode: parentCode } : {}),
+    ...(parentName ? { parentName } : {}),
+    ...(town ? { town } : {}),
+    ...(phone ? { phone } : {}),
+    known: true,
+  };
+}
+
+async function deliver(
+  trx: Tx,
+  now: Date,
+  la: LaInfo,
+  ids: string[],
+  period: Period,
+): Promise<{ accesses: number; heartbeat: boolean }> {
+  const { rows } = ids.length
+    ? await sql<AccessRow>`
+      select e.id, e.nhs_number, e.queried_nhs_number, e.accessed_at, e.resource, e.accessor_kind, e.accessor_name,
+             e.job_role_code, e.job_role_display, e.user_id, e.role_profile_id, e.asid, e.org_code, e.patient_location,
+             e.safeguarding_lead, n.plan_types,
+             o.name as o_name, o.setting as o_setting, o.town as o_town, o.phone as o_phone,
+             o.parent_ods_code as o_parent_code, po.name as o_parent_name,
+             l.name as l_name, l.setting as l_setting, l.town as l_town, l.phone as l_phone, lp.name as l_parent_name,
+             r.family_name as r_family, r.given_names as r_given, r.birth_date as r_birth, r.local_id as r_local_id,
+             p.family_name as p_family, p.given_names as p_given, p.birth_date as p_birth
+        from access_event e
+        join access_notice n on n.access_id = e.id and n.la_code = ${la.la_code}
+        left join organisation o on o.ods_code = e.org_code
+        left join organisation po on po.ods_code = o.parent_ods_code
+        left join organisation l on l.ods_code = e.patient_location
+        left join organisation lp on lp.ods_code = l.parent_ods_code
+        left join la_record r on r.la_code = ${la.la_code} and r.nhs_number = e.nhs_number
+        left join person p on p.nhs_number = e.nhs_number
+       where e.id = any(${ids}::uuid[])
+       order by e.accessed_at, e.id`.execute(trx)
+    : { rows: [] as AccessRow[] };
+
+  const episodes = await episodesFor(trx, la, rows);
+  const unknown = new Set<string>();
+  const accesses = rows.map((a) => {
+    const organisation = describe(
+      a.org_code,
+      a.o_name,
+      a.o_setting,
+      a.o_town,
+      a.o_phone,
+      a.o_parent_code,
+      a.o_parent_name,
+    );
+    if (!organisation.known) unknown.add(a.org_code);
+    const location = a.patient_location
+      ? describe(a.patient_location, a.l_name, a.l_setting, a.l_town, a.l_phone, null, a.l_parent_name)
+      : null;
+    if (location && !location.known) unknown.add(a.patient_location!);
+    const jobRole = { code: a.job_role_code, display: a.job_role_display };
+    return {
+      accessId: a.id,
+      nhsNumber: a.nhs_number,
+      ...(a.queried_nhs_number !== a.nhs_number ? { queriedNhsNumber: a.queried_nhs_number } : {}),
+      localId: a.r_local_id,
+      child: {
+        familyName: a.r_family ?? a.p_family,
+        givenNames: a.r_given ?? a.p_given,
+        birthDate: a.r_birth ?? a.p_birth,
+      },
+      accessedAt: a.accessed_at.toISOString(),
+      accessedBy:
+        a.accessor_kind === 'health-user'
+          ? {
+              kind: 'user',
+              name: a.accessor_name,
+              jobRole,
+              sdsUserId: a.user_id,
+              roleProfileId: a.role_profile_id,
+            }
+          : { kind: 'system', asid: a.asid, responsiblePerson: { name: a.accessor_name, jobRole } },
+      organisation,
+      ...(location ? { patientLocation: location } : {}),
+      ...(a.safeguarding_lead ? { safeguardingLead: a.safeguarding_lead } : {}),
+      planTypes: a.plan_types,
+      episodeId: episodes.idOf.get(a.id) ?? null,
+    };
+  });
+  const children = new Set(rows.map((r) => r.nhs_number));
+  const heartbeat = rows.length === 0;
+  const body = {
+    laCode: la.la_code,
+    ...(la.name ? { laName: la.name } : {}),
+    delivery: period.kind,
+    ...(period.batchDate ? { batchDate: period.batchDate } : {}),
+    // From the period's start, or earlier if accesses left pending from before it are delivered too.
+    period: { from: periodStart(period.from, rows)?.toISOString() ?? null, to: period.to.toISOString() },
+    heartbeat,
+    summary: heartbeat
+      ? 'No child you hold a record for was looked up in an unscheduled care setting in this period.'
+      : `${rows.length} look-up${rows.length === 1 ? '' : 's'} of ${children.size} child${children.size === 1 ? '' : 'ren'}, ` +
+        `in ${episodes.list.length} episode${episodes.list.length === 1 ? '' : 's'}.`,
+    accessCount: rows.length,
+    childCount: children.size,
+    accesses,
+    episodes: episodes.list,
+    unknownOrganisations: [...unknown].sort(),
+  };
+  const messageId = await postMessage(trx, now, la.la_code, 'access-notification', body);
+  if (ids.length) {
+    await sql`update access_notice set message_id = ${messageId}
+               where la_code = ${la.la_code} and access_id = any(${ids}::uuid[])`.execute(trx);
+  }
+  if (period.batchDate) {
+    await trx
+      .insertInto('notification_batch')
+      .values({ la_code: la.la_code, batch_date: period.batchDate, message_id: messageId, created_at: now })
+      .execute();
+  }
+  await appendAudit(trx, now, [
+    {
+      category: 'system',
+      action: 'notifications.deliver',
+      outcome: 'success',
+      actor: { kind: 'system' },
+      detail: {
+        laCode: la.la_code,
+        messageId,
+        delivery: period.kind,
+        accesses: rows.length,
+        unknownOrganisations: [...unknown],
+      },
+    },
+  ]);
+  return { accesses: rows.length, heartbeat };
+}
+
+function periodStart(from: Date | null, rows: AccessRow[]): Date | null {
+  const first = rows[0]?.accessed_at ?? null;
+  if (!from) return first;
+  return first && first < from ? first : from;
+}
+
+interface EpisodeOut {
+  id: string;
+  nhsNumber: string;
+  start: string;
+  end: string;
+  accessCount: number;
+  /** Accesses of this episode delivered in this message (the rest came in earlier ones). */
+  newAccessCount: number;
+  organisations: { odsCode: string; name: string; setting: string }[];
+  timeline: {
+    accessId: string;
+    at: string;
+    odsCode: string;
+    organisation: string;
+    setting: string;
+    who: string;
+  }[];
+}
+
+/**
+ * The episodes the delivered accesses belong to, built from this LA's whole recent history of each
+ * child (an episode may have begun in an earlier message).
+ */
+async function episodesFor(
+  trx: Tx,
+  la: LaInfo,
+  delivered: AccessRow[],
+): Promise<{ list: EpisodeOut[]; idOf: Map<string, string> }> {
+  const idOf = new Map<string, string>();
+  if (delivered.length === 0) return { list: [], idOf };
+  const children = [...new Set(delivered.map((a) => a.nhs_number))];
+  const earliest = new Date(
+    Math.min(...delivered.map((a) => a.accessed_at.getTime())) - EPISODE_LOOKBACK_DAYS * 86_400_000,
+  );
+  const latest = new Date(Math.max(...delivered.map((a) => a.accessed_at.getTime())));
+  const { rows } = await sql<{
+    id: string;
+    nhs_number: string;
+    accessed_at: Date;
+    org_code: string;
+    name: string | null;
+    setting: string | null;
+    accessor_name: string;
+    job_role_display: string;
+  }>`
+    select e.id, e.nhs_number, e.accessed_at, e.org_code, o.name, o.setting, e.accessor_name, e.job_role_display
+      from access_notice n join access_event e on e.id = n.access_id
+      left join organisation o on o.ods_code = e.org_code
+     where n.la_code = ${la.la_code} and e.nhs_number = any(${children}::text[])
+       and e.accessed_at >= ${earliest} and e.accessed_at <= ${latest}
+     order by e.nhs_number, e.accessed_at, e.id`.execute(trx);
+  const deliveredIds = new Set(delivered.map((a) => a.id));
+  const byChild = new Map<string, typeof rows>();
+  for (const r of rows) {
+    const list = byChild.get(r.nhs_number) ?? [];
+    list.push(r);
+    byChild.set(r.nhs_number, list);
+  }
+  const list: EpisodeOut[] = [];
+  for (const [nhsNumber, accesses] of byChild) {
+    for (const ep of groupIntoEpisodes(
+      accesses.map((a) => ({ ...a, at: a.accessed_at })),
+      la.gap_hours,
+    )) {
+      const fresh = ep.filter((a) => deliveredIds.has(a.id));
+      if (fresh.length === 0) continue;
+      const id = `${nhsNumber}-${ep[0]!.id.slice(0, 8)}`;
+      for (const a of fresh) idOf.set(a.id, id);
+      const orgs = new Map<string, { odsCode: string; name: string; setting: string }>();
+      for (const a of ep) {
+        if (!orgs.has(a.org_code)) {
+          orgs.set(a.org_code, {
+            odsCode: a.org_code,
+            name: a.name ?? `Unknown organisation (ODS code ${a.org_code})`,
+            setting: a.setting ?? 'other',
+          });
+        }
+      }
+      list.push({
+        id,
+        nhsNumber,
+        start: ep[0]!.at.toISOString(),
+        end: ep.at(-1)!.at.toISOString(),
+        accessCount: ep.length,
+        newAccessCount: fresh.length,
+        organisations: [...orgs.values()],
+        timeline: ep.map((a) => ({
+          accessId: a.id,
+          at: a.at.toISOString(),
+          odsCode: a.org_code,
+          organisation: a.name ?? `Unknown organisation (ODS code ${a.org_code})`,
+          setting: SETTING_LABELS[(a.setting ?? 'other') as Setting] ?? 'Other',
+          who: `${a.accessor_name} (${a.job_role_display})`,
+        })),
+      });
+    }
+  }
+  list.sort((a, b) => a.start.localeCompare(b.start) || a.nhsNumber.localeCompare(b.nhsNumber));
+  return { list, idOf };
+}
+
+export function dispatchJob(db: Executor): Job {
+  return {
+    name: 'notification-dispatch',
+    async run(now) {
+      const s = await dispatchNotifications(db, now);
+      return s.messages ? { messages: s.messages, accesses: s.accesses, heartbeats: s.heartbeats } : null;
+    },
+  };
+}
+
+/** Organisation codes seen in accesses that the directory does not know: an operator should add them. */
+export async function unknownOrganisations(
+  db: Executor,
+): Promise<{ odsCode: string; accesses: number; lastSeen: string }[]> {
+  const { rows } = await sql<{ code: string; n: number; last: Date }>`
+    select code, count(*)::int8 as n, max(at) as last from (
+      select org_code as code, accessed_at as at from access_event
+      union all select patient_location, accessed_at from access_event where patient_location is not null
+    ) c where not exists (select 1 from organisation o where o.ods_code = c.code)
+    group by code order by max(at) desc, code`.execute(db);
+  return rows.map((r) => ({ odsCode: r.code, accesses: r.n, lastSeen: r.last.toISOString() }));
+}
