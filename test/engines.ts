@@ -33,6 +33,20 @@ export function engines(): Engine[] {
   return inject('engines');
 }
 
+/** A fresh, migrated PostgreSQL database's URL, for tests that open several services on one database. */
+export async function createTestDatabaseUrl(): Promise<string> {
+  const adminUrl = inject('pgAdminUrl');
+  const name = `t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name} template ${TEMPLATE_DB}`);
+  } finally {
+    await admin.end();
+  }
+  return adminUrl.replace(/\/postgres$/, `/${name}`);
+}
+
 export async function openTestStore(engine: Engine): Promise<Store> {
   if (engine === 'pglite') {
     const image = new Blob([readFileSync(inject('pgliteImage'))]);
