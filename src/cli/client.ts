@@ -43,9 +43,15 @@ export class ServiceClient {
   async raw(
     method: string,
     path: string,
-    opts: { body?: unknown; text?: string; contentType?: string; token?: string } = {},
+    opts: {
+      body?: unknown;
+      text?: string;
+      contentType?: string;
+      token?: string;
+      headers?: Record<string, string>;
+    } = {},
   ): Promise<Response> {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...opts.headers };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     let body: string | undefined;
     if (opts.text !== undefined) {

@@ -21,6 +21,7 @@ import { openStore } from '../store/db.ts';
 import { DataDirLockedError } from '../store/lock.ts';
 import { migrateToLatest } from '../store/migrate.ts';
 import { CliError, explain, ServiceClient } from './client.ts';
+import { runDemo } from './demo.ts';
 
 const program = new Command()
   .name('cpis')
@@ -332,6 +333,16 @@ audit
     for await (const chunk of input) {
       if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
     }
+  });
+
+program
+  .command('demo')
+  .description(
+    'play the storyboards (Johnny, Lucy, Tracy, the Staffordshire flood) against a running service in demo mode',
+  )
+  .addOption(urlOption())
+  .action(async (opts: { url?: string }) => {
+    await runDemo(new ServiceClient(opts), (line = '') => console.log(line));
   });
 
 function positiveInt(name: string, v: string): number {
