@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import type { Engine } from '../src/store/db.ts';
 import { stopBenchServer } from './engines.ts';
+import { benchNotify } from './notify.ts';
 import { benchQuery } from './query.ts';
 import { benchSeed } from './seed.ts';
 import { benchUpload } from './upload.ts';
@@ -16,6 +17,7 @@ const { values, positionals } = parseArgs({
     engines: { type: 'string', default: 'pglite,postgres' },
     people: { type: 'string', default: '250000' },
     records: { type: 'string', default: '250000' },
+    accesses: { type: 'string', default: '1000000' },
     connections: { type: 'string', default: '64' },
     seconds: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '3' },
@@ -24,6 +26,7 @@ const { values, positionals } = parseArgs({
 const engines = values.engines.split(',') as Engine[];
 const people = Number(values.people);
 const records = Number(values.records);
+const accesses = Number(values.accesses);
 const connections = Number(values.connections);
 const seconds = Number(values.seconds);
 const warmupSeconds = Number(values.warmup);
@@ -38,6 +41,10 @@ const BENCHES: Record<string, () => Promise<void>> = {
     const r = await benchUpload(engines, records);
     if (r.pglite && r.postgres)
       console.log(`upload ratio postgres/pglite records/s: ${(r.postgres / r.pglite).toFixed(2)}x`);
+  },
+  notify: async () => {
+    const n = await benchNotify(engines, accesses);
+    if (n.pglite && n.postgres) console.log(`notify ratio pglite/postgres dispatch time: ${(n.pglite.seconds / n.postgres.seconds).toFixed(2)}x`);
   },
   query: async () => {
     const q = await benchQuery(engines, { people, connections, seconds, warmupSeconds });

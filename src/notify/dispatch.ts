@@ -95,8 +95,8 @@ export async function dispatchNotifications(
         if (last === null || last < yesterday) {
           const to = londonMidnight(today);
           const from = londonMidnight(last === null ? yesterday : addDays(last, 1));
-          const ids = await claimPending(trx, la.la_code, to);
-          const out = await deliver(trx, now, la, ids, { kind: 'daily', from, to, batchDate: yesterday });
+          const rows = await claimPending(trx, la.la_code, to);
+          const out = await deliver(trx, now, la, rows, { kind: 'daily', from, to, batchDate: yesterday });
           sent.push(out);
         }
       }
@@ -113,14 +113,33 @@ export async function dispatchNotifications(
   return summary;
 }
 
-/** This LA's pending notices (for accesses before `cutoff`, if given), locked for this transaction (others skip them). */
-async function claimPending(trx: Tx, laCode: string, cutoff: Date | null): Promise<string[]> {
-  const { rows } = await sql<{ access_id: string }>`
-    select n.access_id from access_notice n join access_event e on e.id = n.access_id
+/**
+ * Claim this LA's pending notices (for accesses before `cutoff`, if given) and read everything the
+ * message says about them, in one statement: the rows stay locked for this transaction, and another
+ * process dispatching at the same moment skips them.
+ */
+async function claimPending(trx: Tx, laCode: string, cutoff: Date | null): Promise<AccessRow[]> {
+  const { rows } = await sql<AccessRow>`
+    select e.id, e.nhs_number, e.queried_nhs_number, e.accessed_at, e.resource, e.accessor_kind, e.accessor_name,
+           e.job_role_code, e.job_role_display, e.user_id, e.role_profile_id, e.asid, e.org_code, e.patient_location,
+           e.safeguarding_lead, n.plan_types,
+           o.name as o_name, o.setting as o_setting, o.town as o_town, o.phone as o_phone,
+           o.parent_ods_code as o_parent_code, po.name as o_parent_name,
+           l.name as l_name, l.setting as l_setting, l.town as l_town, l.phone as l_phone, lp.name as l_parent_name,
+           r.family_name as r_family, r.given_names as r_given, r.birth_date as r_birth, r.local_id as r_local_id,
+           p.family_name as p_family, p.given_names as p_given, p.birth_date as p_birth
+      from access_notice n
+      join access_event e on e.id = n.access_id
+      left join organisation o on o.ods_code = e.org_code
+      left join organisation po on po.ods_code = o.parent_ods_code
+      left join organisation l on l.ods_code = e.patient_location
+      left join organisation lp on lp.ods_code = l.parent_ods_code
+      left join la_record r on r.la_code = n.la_code and r.nhs_number = e.nhs_number
+      left join person p on p.nhs_number = e.nhs_number
      where n.la_code = ${laCode} and n.message_id is null ${cutoff ? sql`and e.accessed_at < ${cutoff}` : sql``}
-     order by e.accessed_at, n.access_id
+     order by e.accessed_at, e.id
      for update of n skip locked`.execute(trx);
-  return rows.map((r) => r.access_id);
+  return rows;
 }
 
 interface Period {
@@ -214,31 +233,9 @@ async function deliver(
   trx: Tx,
   now: Date,
   la: LaInfo,
-  ids: string[],
+  rows: AccessRow[],
   period: Period,
 ): Promise<{ accesses: number; heartbeat: boolean }> {
-  const { rows } = ids.length
-    ? await sql<AccessRow>`
-      select e.id, e.nhs_number, e.queried_nhs_number, e.accessed_at, e.resource, e.accessor_kind, e.accessor_name,
-             e.job_role_code, e.job_role_display, e.user_id, e.role_profile_id, e.asid, e.org_code, e.patient_location,
-             e.safeguarding_lead, n.plan_types,
-             o.name as o_name, o.setting as o_setting, o.town as o_town, o.phone as o_phone,
-             o.parent_ods_code as o_parent_code, po.name as o_parent_name,
-             l.name as l_name, l.setting as l_setting, l.town as l_town, l.phone as l_phone, lp.name as l_parent_name,
-             r.family_name as r_family, r.given_names as r_given, r.birth_date as r_birth, r.local_id as r_local_id,
-             p.family_name as p_family, p.given_names as p_given, p.birth_date as p_birth
-        from access_event e
-        join access_notice n on n.access_id = e.id and n.la_code = ${la.la_code}
-        left join organisation o on o.ods_code = e.org_code
-        left join organisation po on po.ods_code = o.parent_ods_code
-        left join organisation l on l.ods_code = e.patient_location
-        left join organisation lp on lp.ods_code = l.parent_ods_code
-        left join la_record r on r.la_code = ${la.la_code} and r.nhs_number = e.nhs_number
-        left join person p on p.nhs_number = e.nhs_number
-       where e.id = any(${ids}::uuid[])
-       order by e.accessed_at, e.id`.execute(trx)
-    : { rows: [] as AccessRow[] };
-
   const episodes = await episodesFor(trx, la, rows);
   const unknown = new Set<string>();
   const accesses = rows.map((a) => {
@@ -306,9 +303,11 @@ async function deliver(
     unknownOrganisations: [...unknown].sort(),
   };
   const messageId = await postMessage(trx, now, la.la_code, 'access-notification', body);
-  if (ids.length) {
+  if (rows.length) {
     await sql`update access_notice set message_id = ${messageId}
-               where la_code = ${la.la_code} and access_id = any(${ids}::uuid[])`.execute(trx);
+               where la_code = ${la.la_code} and access_id = any(${rows.map((r) => r.id)}::uuid[])`.execute(
+      trx,
+    );
   }
   if (period.batchDate) {
     await trx

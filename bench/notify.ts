@@ -1,0 +1,177 @@
+/**
+ * The daily dispatch at national scale and beyond: 1,000,000 recorded accesses over a day, across
+ * 153 local authorities (every English LA), delivered by one dispatch run at 06:05 the next
+ * morning, on each engine. Accesses are written straight into the store (the query path has its
+ * own benchmark); what is timed is the dispatch: claiming, describing, grouping into episodes and
+ * writing one message per LA.
+ */
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { generatePopulation, prng } from '../src/demo/population.ts';
+import { loadDemoWorld } from '../src/demo/world.ts';
+import { DEMO_LOCAL_AUTHORITIES, DEMO_ORGANISATIONS } from '../src/demo/world-directory.ts';
+import { putLocalAuthority } from '../src/directory/directory.ts';
+import { dispatchNotifications } from '../src/notify/dispatch.ts';
+import { insertRows } from '../src/store/bulk.ts';
+import { type Engine, transact } from '../src/store/db.ts';
+import { putRecords, type RecordInput } from '../src/upload/records.ts';
+import { benchStore } from './engines.ts';
+
+const LA_COUNT = 153;
+const SEED = 20261122;
+const DAY_START = Date.parse('2026-11-20T00:00:00Z'); // a Friday in GMT
+const DISPATCH_AT = new Date('2026-11-21T06:05:00Z');
+
+export interface NotifyFigures {
+  seconds: number;
+  accesses: number;
+  messages: number;
+}
+
+export async function benchNotify(engines: Engine[], accesses: number): Promise<Record<string, NotifyFigures>> {
+  const out: Record<string, NotifyFigures> = {};
+  for (const engine of engines) {
+    const { store, cleanup } = await benchStore(engine);
+    try {
+      const db = store.db;
+      const setupStarted = performance.now();
+      await loadDemoWorld(db, new Date(DAY_START), { people: 60_000, seed: SEED });
+      // 153 LAs: the demo world's real ones, then synthetic ones to make up England's number.
+      const laCodes = DEMO_LOCAL_AUTHORITIES.map((l) => l.laCode);
+      await transact(db, async (trx) => {
+        for (let i = laCodes.length; i < LA_COUNT; i++) {
+          const code = `E99${String(i).padStart(6, '0')}`;
+          laCodes.push(code);
+          await putLocalAuthority(trx, new Date(DAY_START), {
+            laCode: code,
+            name: `Synthetic Council ${i}`,
+            officeHoursPhone: '01632 960 999',
+            emergencyDutyPhone: '07700 900 999',
+            notificationCadence: 'daily',
+          });
+        }
+        // Every LA daily here, so one dispatch run delivers the whole day.
+        await sql`update local_authority set notification_cadence = 'daily'`.execute(trx);
+      });
+      // Children with records: each with one LA, one in ten with a second.
+      const rand = prng(SEED);
+      const children: { nhs: string; las: string[] }[] = [];
+      const byLa = new Map<string, RecordInput[]>();
+      for (const p of generatePopulation(60_000, SEED)) {
+        if (p.status !== 'active' || p.sensitive || p.birth_date < '2009-06-01') continue;
+        const las = [laCodes[Math.floor(rand() * laCodes.length)]!];
+        if (rand() < 0.1) las.push(laCodes[Math.floor(rand() * laCodes.length)]!);
+        const unique = [...new Set(las)];
+        children.push({ nhs: p.nhs_number, las: unique });
+        for (const la of unique) {
+          const list = byLa.get(la) ?? [];
+          list.push({
+            laCode: la,
+            nhsNumber: p.nhs_number,
+            subject: 'child',
+            localId: null,
+            familyName: p.family_name,
+            givenNames: p.given_names,
+            birthDate: p.birth_date,
+            expectedDeliveryDate: null,
+            plans: [{ type: 'CPP', startDate: '2026-01-01', endDate: null, deleteDate: null }],
+          });
+          byLa.set(la, list);
+        }
+      }
+      await transact(db, async (trx) => {
+        for (const [la, recs] of byLa) for (let i = 0; i < recs.length; i += 2000) await putRecords(trx, new Date(DAY_START), 0, la, recs.slice(i, i + 2000));
+      });
+      // The day's accesses, spread over 24 hours at real places.
+      const places = DEMO_ORGANISATIONS.filter((o) => o.setting !== 'trust').map((o) => o.odsCode);
+      let written = 0;
+      while (written < accesses) {
+        const n = Math.min(10_000, accesses - written);
+        const events: Record<string, unknown>[] = [];
+        const notices: Record<string, unknown>[] = [];
+        for (let i = 0; i < n; i++) {
+          const child = children[Math.floor(rand() * children.length)]!;
+          const id = randomUUID();
+          const at = new Date(DAY_START + Math.floor(rand() * 86_400_000));
+          const user = Math.floor(rand() * 5000);
+          events.push({
+            id,
+            nhs_number: child.nhs,
+            queried_nhs_number: child.nhs,
+            accessed_at: at,
+            resource: 'CareTeam',
+            request_id: id,
+            person_key: `user:55500${user}`,
+            accessor_kind: 'health-user',
+            accessor_name: `Clinician ${user}`,
+            job_role_code: 'R8000',
+            job_role_display: 'Clinical Practitioner Access Role',
+            user_id: `55500${user}`,
+            role_profile_id: `12345${user}`,
+            asid: null,
+            org_code: places[Math.floor(rand() * places.length)]!,
+            patient_location: null,
+            safeguarding_lead: null,
+            la_codes: child.las,
+            plan_types: ['CPP'],
+          });
+          for (const la of child.las) notices.push({ access_id: id, la_code: la, plan_types: ['CPP'], created_at: at, message_id: null });
+        }
+        await transact(db, async (trx) => {
+          await insertRows(trx, 'access_event', ACCESS_TYPES, events as never[]);
+          await insertRows(trx, 'access_notice', NOTICE_TYPES, notices as never[]);
+        });
+        written += n;
+      }
+      await sql`analyze`.execute(db);
+      const setup = (performance.now() - setupStarted) / 1000;
+      const notices = (await sql<{ n: number }>`select count(*) as n from access_notice`.execute(db)).rows[0]!.n;
+
+      const rssBefore = process.memoryUsage().rss;
+      let peak = rssBefore;
+      const sampler = setInterval(() => {
+        peak = Math.max(peak, process.memoryUsage().rss);
+      }, 100);
+      const started = performance.now();
+      const summary = await dispatchNotifications(db, DISPATCH_AT);
+      const seconds = (performance.now() - started) / 1000;
+      clearInterval(sampler);
+      const pending = (await sql<{ n: number }>`select count(*) as n from access_notice where message_id is null`.execute(db)).rows[0]!.n;
+      if (pending !== 0 || summary.accesses !== notices) throw new Error(`dispatch left ${pending} pending, delivered ${summary.accesses} of ${notices}`);
+      out[engine] = { seconds, accesses: summary.accesses, messages: summary.messages };
+      console.log(
+        `notify ${engine.padEnd(8)} ${accesses.toLocaleString('en-GB')} accesses (${notices.toLocaleString('en-GB')} LA notices, ` +
+          `${children.length.toLocaleString('en-GB')} children) over ${laCodes.length} LAs: daily dispatch ${seconds.toFixed(1)} s, ` +
+          `${summary.messages} messages, ${Math.round(notices / seconds).toLocaleString('en-GB')} notices/s, ` +
+          `peak RSS +${((peak - rssBefore) / 1048576).toFixed(0)} MB (setup ${setup.toFixed(0)} s)`,
+      );
+    } finally {
+      await cleanup();
+    }
+  }
+  return out;
+}
+
+const ACCESS_TYPES = {
+  id: 'uuid',
+  nhs_number: 'text',
+  queried_nhs_number: 'text',
+  accessed_at: 'timestamptz',
+  resource: 'text',
+  request_id: 'text',
+  person_key: 'text',
+  accessor_kind: 'text',
+  accessor_name: 'text',
+  job_role_code: 'text',
+  job_role_display: 'text',
+  user_id: 'text',
+  role_profile_id: 'text',
+  asid: 'text',
+  org_code: 'text',
+  patient_location: 'text',
+  safeguarding_lead: 'jsonb',
+  la_codes: 'text[]',
+  plan_types: 'text[]',
+} as const;
+
+const NOTICE_TYPES = { access_id: 'uuid', la_code: 'text', plan_types: 'text[]', created_at: 'timestamptz', message_id: 'uuid' } as const;
