@@ -44,7 +44,10 @@ const BENCHES: Record<string, () => Promise<void>> = {
   },
   notify: async () => {
     const n = await benchNotify(engines, accesses);
-    if (n.pglite && n.postgres) console.log(`notify ratio pglite/postgres dispatch time: ${(n.pglite.seconds / n.postgres.seconds).toFixed(2)}x`);
+    if (n.pglite && n.postgres)
+      console.log(
+        `notify ratio pglite/postgres dispatch time: ${(n.pglite.seconds / n.postgres.seconds).toFixed(2)}x`,
+      );
   },
   query: async () => {
     const q = await benchQuery(engines, { people, connections, seconds, warmupSeconds });

@@ -28,7 +28,10 @@ export interface NotifyFigures {
   messages: number;
 }
 
-export async function benchNotify(engines: Engine[], accesses: number): Promise<Record<string, NotifyFigures>> {
+export async function benchNotify(
+  engines: Engine[],
+  accesses: number,
+): Promise<Record<string, NotifyFigures>> {
   const out: Record<string, NotifyFigures> = {};
   for (const engine of engines) {
     const { store, cleanup } = await benchStore(engine);
@@ -80,7 +83,9 @@ export async function benchNotify(engines: Engine[], accesses: number): Promise<
         }
       }
       await transact(db, async (trx) => {
-        for (const [la, recs] of byLa) for (let i = 0; i < recs.length; i += 2000) await putRecords(trx, new Date(DAY_START), 0, la, recs.slice(i, i + 2000));
+        for (const [la, recs] of byLa)
+          for (let i = 0; i < recs.length; i += 2000)
+            await putRecords(trx, new Date(DAY_START), 0, la, recs.slice(i, i + 2000));
       });
       // The day's accesses, spread over 24 hours at real places.
       const places = DEMO_ORGANISATIONS.filter((o) => o.setting !== 'trust').map((o) => o.odsCode);
@@ -115,7 +120,14 @@ export async function benchNotify(engines: Engine[], accesses: number): Promise<
             la_codes: child.las,
             plan_types: ['CPP'],
           });
-          for (const la of child.las) notices.push({ access_id: id, la_code: la, plan_types: ['CPP'], created_at: at, message_id: null });
+          for (const la of child.las)
+            notices.push({
+              access_id: id,
+              la_code: la,
+              plan_types: ['CPP'],
+              created_at: at,
+              message_id: null,
+            });
         }
         await transact(db, async (trx) => {
           await insertRows(trx, 'access_event', ACCESS_TYPES, events as never[]);
@@ -125,7 +137,8 @@ export async function benchNotify(engines: Engine[], accesses: number): Promise<
       }
       await sql`analyze`.execute(db);
       const setup = (performance.now() - setupStarted) / 1000;
-      const notices = (await sql<{ n: number }>`select count(*) as n from access_notice`.execute(db)).rows[0]!.n;
+      const notices = (await sql<{ n: number }>`select count(*) as n from access_notice`.execute(db)).rows[0]!
+        .n;
 
       const rssBefore = process.memoryUsage().rss;
       let peak = rssBefore;
@@ -136,8 +149,11 @@ export async function benchNotify(engines: Engine[], accesses: number): Promise<
       const summary = await dispatchNotifications(db, DISPATCH_AT);
       const seconds = (performance.now() - started) / 1000;
       clearInterval(sampler);
-      const pending = (await sql<{ n: number }>`select count(*) as n from access_notice where message_id is null`.execute(db)).rows[0]!.n;
-      if (pending !== 0 || summary.accesses !== notices) throw new Error(`dispatch left ${pending} pending, delivered ${summary.accesses} of ${notices}`);
+      const pending = (
+        await sql<{ n: number }>`select count(*) as n from access_notice where message_id is null`.execute(db)
+      ).rows[0]!.n;
+      if (pending !== 0 || summary.accesses !== notices)
+        throw new Error(`dispatch left ${pending} pending, delivered ${summary.accesses} of ${notices}`);
       out[engine] = { seconds, accesses: summary.accesses, messages: summary.messages };
       console.log(
         `notify ${engine.padEnd(8)} ${accesses.toLocaleString('en-GB')} accesses (${notices.toLocaleString('en-GB')} LA notices, ` +
@@ -174,4 +190,10 @@ const ACCESS_TYPES = {
   plan_types: 'text[]',
 } as const;
 
-const NOTICE_TYPES = { access_id: 'uuid', la_code: 'text', plan_types: 'text[]', created_at: 'timestamptz', message_id: 'uuid' } as const;
+const NOTICE_TYPES = {
+  access_id: 'uuid',
+  la_code: 'text',
+  plan_types: 'text[]',
+  created_at: 'timestamptz',
+  message_id: 'uuid',
+} as const;

@@ -27,6 +27,7 @@ import { HttpPushSink, type PushSink, webhookJob } from './notify/webhook.ts';
 import { QueryService } from './query/service.ts';
 import { Scheduler } from './scheduler.ts';
 import { openStore, type Store, type StoreConfig } from './store/db.ts';
+import { maintenanceJob } from './store/maintenance.ts';
 import { migrateToLatest } from './store/migrate.ts';
 import { retentionJob } from './upload/retention.ts';
 import { recordsFollowSupersede } from './upload/supersede.ts';
@@ -47,6 +48,8 @@ export interface ServiceOptions {
   listen?: boolean;
   /** Where webhook pushes go (default: HTTP). */
   pushSink?: PushSink;
+  /** Start the scheduler (default true). Tests that count audit entries may leave it off and tick it themselves. */
+  scheduler?: boolean;
   /** How often the scheduler looks for due work (default 30 s; it also runs whenever the demo clock moves). */
   schedulerIntervalMs?: number;
 }
@@ -121,7 +124,8 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       }
     }
 
-    // 6. Scheduler: the daily retention purge, notification dispatch and webhook pushes.
+    // 6. Scheduler: the daily retention purge, notification dispatch, webhook pushes, and the
+    //    embedded store's nightly vacuum.
     const scheduler = new Scheduler(
       clock,
       [
@@ -132,7 +136,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       logger,
       opts.schedulerIntervalMs,
     );
-    scheduler.start(settableClock);
+    if (opts.scheduler ?? true) scheduler.start(settableClock);
     undo.push(() => scheduler.stop());
 
     // 7. Health queries: reads, accesses and audit entries group-committed; drained on stop

@@ -69,6 +69,8 @@ export interface TestAppOptions {
   demoPeople?: number;
   demographics?: DemographicsService;
   env?: Record<string, string>;
+  /** Run the scheduler (default true); off, nothing runs in the background and tests tick it themselves. */
+  scheduler?: boolean;
 }
 
 export async function buildTestApp(engine: Engine, opts: TestAppOptions = {}): Promise<TestApp> {
@@ -98,6 +100,7 @@ export async function buildTestApp(engine: Engine, opts: TestAppOptions = {}): P
     demoWorld: opts.demoWorld ?? false,
     // The scheduler runs when a test moves the clock or calls tick(), never on a timer mid-assertion.
     schedulerIntervalMs: 3_600_000,
+    scheduler: opts.scheduler ?? true,
     ...(opts.demographics ? { demographics: opts.demographics } : {}),
   });
   const cache = new Map<string, string>();

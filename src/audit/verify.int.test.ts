@@ -41,7 +41,8 @@ describe.each(engines())('the audit trail on %s', (engine) => {
   let url: string;
 
   beforeAll(async () => {
-    t = await buildTestApp(engine);
+    // No scheduler: nothing else may write to the trail while the tests count its entries.
+    t = await buildTestApp(engine, { scheduler: false });
     url = await t.service.http.listen({ host: '127.0.0.1', port: 0 });
     await t.as(admin).put('/admin/v1/local-authorities/E08000025', {
       name: 'Birmingham City Council',

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engines, openTestStore } from '../../test/engines.ts';
 import type { Store } from './db.ts';
+import { maintenanceJob } from './maintenance.ts';
 
 describe.each(engines())('store on %s', (engine) => {
   let store: Store;
@@ -98,5 +99,30 @@ describe.each(engines())('store on %s', (engine) => {
     await expect(sql`truncate audit_log`.execute(store.db)).rejects.toThrow(/append-only/);
     const { rows } = await sql<{ c: number }>`select count(*) as c from audit_log`.execute(store.db);
     expect(rows[0]!.c).toBe(1);
+  });
+
+  it('refuses to update, delete or truncate the access history', async () => {
+    await sql`insert into access_event (id, nhs_number, queried_nhs_number, accessed_at, resource, request_id, person_key,
+        accessor_kind, accessor_name, job_role_code, job_role_display, user_id, org_code, la_codes, plan_types)
+      values (gen_random_uuid(), '9990000018', '9990000018', now(), 'CareTeam', 'r', 'user:1', 'health-user', 'Dr A',
+        'R8000', 'Clinical', '1', 'R1H12', '{E08000025}', '{CPP}')`.execute(store.db);
+    await expect(sql`update access_event set org_code = 'X'`.execute(store.db)).rejects.toThrow(
+      /access_event is append-only/,
+    );
+    await expect(sql`delete from access_event`.execute(store.db)).rejects.toThrow(/append-only/);
+    await expect(sql`truncate access_event cascade`.execute(store.db)).rejects.toThrow(/append-only/);
+  });
+
+  it('runs the nightly vacuum once a day after 03:00 on the embedded store, and leaves PostgreSQL to autovacuum', async () => {
+    const job = maintenanceJob(store.db, engine);
+    expect(await job.run(new Date('2026-11-20T02:59:00Z'))).toBeNull();
+    const first = await job.run(new Date('2026-11-20T03:00:00Z'));
+    if (engine === 'pglite') {
+      expect(first).toMatchObject({ vacuumed: '2026-11-20' });
+      expect(await job.run(new Date('2026-11-20T23:00:00Z'))).toBeNull();
+      expect(await job.run(new Date('2026-11-21T03:30:00Z'))).toMatchObject({ vacuumed: '2026-11-21' });
+    } else {
+      expect(first).toBeNull();
+    }
   });
 });

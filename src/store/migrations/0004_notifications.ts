@@ -38,5 +38,17 @@ export const notifications: Migration = {
     )`,
     `create index webhook_delivery_due_idx on webhook_delivery (next_attempt_at)
       where delivered_at is null and given_up_at is null`,
+
+    // The access history is a record of what happened, like the audit log: the database refuses to
+    // change or delete it (notices, which dispatch marks as delivered, are a separate table).
+    `create function refuse_change() returns trigger language plpgsql as $$
+      begin
+        raise exception '% is append-only: % refused', tg_table_name, tg_op using errcode = 'insufficient_privilege';
+      end
+    $$`,
+    `create trigger access_event_append_only before update or delete on access_event
+      for each row execute function refuse_change()`,
+    `create trigger access_event_no_truncate before truncate on access_event
+      for each statement execute function refuse_change()`,
   ],
 };
