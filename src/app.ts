@@ -132,6 +132,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
         retentionJob(store.db),
         dispatchJob(store.db),
         webhookJob(store.db, opts.pushSink ?? new HttpPushSink()),
+        maintenanceJob(store.db, store.engine),
       ],
       logger,
       opts.schedulerIntervalMs,

@@ -85,6 +85,17 @@ describe('demo-mode helpers', () => {
     expect(t.service.deps.demographics.available).toBe(true);
   });
 
+  it("runs the embedded store's nightly vacuum from the service's scheduler", async () => {
+    await t.service.scheduler.tick();
+    const state = await t.service.store.db
+      .selectFrom('service_state')
+      .select('value')
+      .where('key', '=', 'maintenance.last-vacuum')
+      .executeTakeFirst();
+    // (On the date of whichever clock setting first ran it: earlier tests move the clock.)
+    expect(state?.value).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+  });
+
   it('answers unknown paths with a 404 OperationOutcome', async () => {
     const res = await t.as(admin).get('/nowhere');
     expect(res.statusCode).toBe(404);
