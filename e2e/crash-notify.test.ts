@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Persona } from '../src/auth/claims.ts';
 import { engines } from '../test/engines.ts';
 import {
-  demoToken,
+  callAs,
   freshDatabaseUrl,
   killHard,
   type RunningService,
@@ -44,25 +44,7 @@ describe.each(engines())('a crash between access and dispatch on %s', (engine) =
     };
     const first = await startServiceProcess(env);
     running.push(first);
-    const call = async (
-      url: string,
-      persona: Persona,
-      method: string,
-      path: string,
-      body?: unknown,
-      headers: Record<string, string> = {},
-    ) => {
-      const res = await fetch(`${url}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${await demoToken(url, persona)}`,
-          ...(body ? { 'content-type': 'application/json' } : {}),
-          ...headers,
-        },
-        body: body ? JSON.stringify(body) : undefined,
-      });
-      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-    };
+    const call = callAs;
     const up = await call(first.url, { kind: 'local-authority', laCode: BHAM }, 'POST', '/la/v1/uploads', {
       sequence: 1,
       records: [

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { generatePopulation } from '../src/demo/population.ts';
 import { engines } from '../test/engines.ts';
 import {
+  callAs,
   demoToken,
   freshDatabaseUrl,
   killHard,
@@ -86,16 +87,13 @@ describe.each(engines())('killing the service mid-upload on %s', (engine) => {
     const second = await startServiceProcess(env);
     running.push(second);
     const dq = async (laCode: string) => {
-      const token = await demoToken(second.url, { kind: 'local-authority', laCode });
-      const res = await fetch(`${second.url}/la/v1/data-quality`, {
-        headers: { authorization: `Bearer ${token}` },
-      });
-      const mailbox = await fetch(`${second.url}/la/v1/mailbox`, {
-        headers: { authorization: `Bearer ${token}` },
-      });
+      const la = { kind: 'local-authority', laCode } as const;
       return {
-        dq: (await res.json()) as { records: { subjects: number }; uploads: unknown[] },
-        messages: ((await mailbox.json()) as { messages: unknown[] }).messages,
+        dq: (await callAs(second.url, la, 'GET', '/la/v1/data-quality')).body as {
+          records: { subjects: number };
+          uploads: unknown[];
+        },
+        messages: (await callAs(second.url, la, 'GET', '/la/v1/mailbox')).body.messages as unknown[],
       };
     };
     const sandwell = await dq('E08000028');

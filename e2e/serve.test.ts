@@ -3,71 +3,13 @@
  * store and on PostgreSQL, answering /healthz and serving the demo world, with the CLI talking to
  * it over HTTP.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { engines } from '../test/engines.ts';
-import { freePort } from '../tools/pg-server.ts';
-
-interface Running {
-  url: string;
-  child: ChildProcess;
-  output: () => string;
-  env: NodeJS.ProcessEnv;
-}
-
-async function serve(env: NodeJS.ProcessEnv): Promise<Running> {
-  const port = await freePort();
-  const fullEnv = {
-    ...process.env,
-    ...env,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    CPIS_DEMO_PEOPLE: '300',
-    CPIS_LOG_LEVEL: 'warn',
-  };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
-    env: fullEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => {
-    out += d;
-  });
-  child.stderr!.on('data', (d) => {
-    out += d;
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`service exited early:\n${out}`);
-    try {
-      const res = await fetch(`${url}/healthz`);
-      if (res.ok) break;
-    } catch {}
-    if (Date.now() > deadline) throw new Error(`service did not become healthy:\n${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { url, child, output: () => out, env: fullEnv };
-}
-
-async function stop(r: Running): Promise<number | null> {
-  if (r.child.exitCode !== null) return r.child.exitCode;
-  r.child.kill('SIGTERM');
-  return new Promise((resolve) => r.child.on('exit', (code) => resolve(code)));
-}
-
-async function adminToken(url: string): Promise<string> {
-  const res = await fetch(`${url}/dev/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: '{"kind":"admin"}',
-  });
-  return ((await res.json()) as { access_token: string }).access_token;
-}
+import { demoToken, freshDatabaseUrl, startServiceProcess, stopGracefully } from '../test/processes.ts';
 
 describe.each(engines())('cpis serve on %s', (engine) => {
   const cleanups: (() => Promise<void> | void)[] = [];
@@ -78,22 +20,16 @@ describe.each(engines())('cpis serve on %s', (engine) => {
   it('starts, answers /healthz, serves the demo world, takes a directory import over HTTP and stops cleanly', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'cpis-e2e-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    let databaseUrl = '';
-    if (engine === 'postgres') {
-      const name = `e2e_${process.pid}_${Date.now() % 100000}`;
-      const admin = new pg.Client({ connectionString: inject('pgAdminUrl') });
-      await admin.connect();
-      await admin.query(`create database ${name}`);
-      await admin.end();
-      databaseUrl = inject('pgAdminUrl').replace(/\/postgres$/, `/${name}`);
-    }
-    const r = await serve({ CPIS_DATA_DIR: dataDir, DATABASE_URL: databaseUrl });
+    const r = await startServiceProcess({
+      CPIS_DATA_DIR: dataDir,
+      DATABASE_URL: await freshDatabaseUrl(engine),
+    });
     cleanups.push(async () => {
-      await stop(r);
+      await stopGracefully(r);
     });
 
     expect(await (await fetch(`${r.url}/healthz`)).json()).toEqual({ status: 'ok', store: engine });
-    const token = await adminToken(r.url);
+    const token = await demoToken(r.url, { kind: 'admin' });
     const auth = { authorization: `Bearer ${token}` };
     const ed = await (await fetch(`${r.url}/admin/v1/organisations/R1H12`, { headers: auth })).json();
     expect(ed).toMatchObject({ odsCode: 'R1H12', setting: 'emergency-department', parentOdsCode: 'R1H' });
@@ -152,6 +88,6 @@ describe.each(engines())('cpis serve on %s', (engine) => {
     const noLa = up(['examples/upload.json']);
     expect(noLa.stderr).toMatch(/say which local authority/);
 
-    expect(await stop(r)).toBe(0);
+    expect(await stopGracefully(r)).toBe(0);
   }, 120_000);
 });

@@ -85,3 +85,24 @@ export async function freshDatabaseUrl(engine: Engine): Promise<string> {
   await admin.end();
   return inject('pgAdminUrl').replace(/\/postgres$/, `/${name}`);
 }
+
+/** Call a running service as a demo persona, JSON in and out. */
+export async function callAs(
+  url: string,
+  persona: Persona,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${await demoToken(url, persona)}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...headers,
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}

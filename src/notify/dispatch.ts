@@ -27,6 +27,7 @@ import { addDays, type IsoDate, londonDateOf, londonMidnight, londonTime } from 
 import { groupIntoEpisodes } from '../domain/episodes.ts';
 import type { Job } from '../scheduler.ts';
 import { type Executor, type Tx, transact } from '../store/db.ts';
+import type { AccessEventTable } from '../store/schema.ts';
 import { postMessage } from './mailbox.ts';
 
 /** Daily messages go out from this London time, covering the previous day. */
@@ -149,21 +150,11 @@ interface Period {
   batchDate?: IsoDate;
 }
 
-interface AccessRow {
-  id: string;
-  nhs_number: string;
-  queried_nhs_number: string;
-  accessed_at: Date;
-  resource: string;
-  accessor_kind: 'health-user' | 'health-system';
-  accessor_name: string;
-  job_role_code: string;
-  job_role_display: string;
-  user_id: string | null;
-  role_profile_id: string | null;
-  asid: string | null;
-  org_code: string;
-  patient_location: string | null;
+/** One claimed notice: the access as recorded, the LA's own plan types, and the names that make it readable. */
+type AccessRow = Omit<
+  AccessEventTable,
+  'request_id' | 'person_key' | 'la_codes' | 'safeguarding_lead' | 'plan_types'
+> & {
   safeguarding_lead: { name?: string; role?: string; phone?: string } | null;
   plan_types: string[];
   o_name: string | null;
@@ -184,7 +175,7 @@ interface AccessRow {
   p_family: string | null;
   p_given: string[] | null;
   p_birth: string | null;
-}
+};
 
 export interface OrganisationDescription {
   odsCode: string;
