@@ -198,18 +198,19 @@ export async function runDemo(client: ServiceClient, out: Out): Promise<void> {
     out(
       `== Tracy, 19: an unborn child protection plan (Birmingham); found in east London on ${found}, due in four weeks ==`,
     );
+    const tracy = {
+      subject: 'unborn',
+      nhsNumber: '9990000026',
+      localId: 'B-U33',
+      familyName: 'JONES',
+      givenNames: ['Tracy'],
+      birthDate: '2007-03-14',
+      expectedDeliveryDate: due,
+    };
+    const ucppStart = addDays(found, -45);
     await at(addDays(found, -1), 10, 0);
     const tracyAck = await upload(BIRMINGHAM, [
-      {
-        subject: 'unborn',
-        nhsNumber: '9990000026',
-        localId: 'B-U33',
-        familyName: 'JONES',
-        givenNames: ['Tracy'],
-        birthDate: '2007-03-14',
-        expectedDeliveryDate: due,
-        plans: [{ type: 'UCPP', startDate: addDays(friday, -45) }],
-      },
+      { ...tracy, plans: [{ type: 'UCPP', startDate: ucppStart }] },
     ]);
     out(
       `Birmingham City Council uploads the plan on Tracy's record (expected delivery ${due}): ${tracyAck.fileCode}`,
@@ -252,16 +253,7 @@ export async function runDemo(client: ServiceClient, out: Out): Promise<void> {
     out(`  ${(birth as { message?: string } | undefined)?.message ?? '(none)'}`);
     await at(addDays(birthDay, 1), 10, 0);
     const after = await upload(BIRMINGHAM, [
-      {
-        subject: 'unborn',
-        nhsNumber: '9990000026',
-        localId: 'B-U33',
-        familyName: 'JONES',
-        givenNames: ['Tracy'],
-        birthDate: '2007-03-14',
-        expectedDeliveryDate: due,
-        plans: [{ type: 'UCPP', startDate: addDays(found, -45), endDate: birthDay }],
-      },
+      { ...tracy, plans: [{ type: 'UCPP', startDate: ucppStart, endDate: birthDay }] },
       {
         subject: 'child',
         nhsNumber: baby,
