@@ -35,15 +35,6 @@ export function addYears(date: IsoDate, years: number): IsoDate {
   return `${String(ty).padStart(4, '0')}-${pad(m)}-${pad(day)}`;
 }
 
-/** The whole number of days from a to b (b - a). */
-export function daysBetween(a: IsoDate, b: IsoDate): number {
-  return Math.round((toUtcMs(b) - toUtcMs(a)) / DAY_MS);
-}
-
-export function compareDates(a: IsoDate, b: IsoDate): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /** Age in completed years on a date. A person born on 29 February turns a year older on 1 March in common years. */
 export function ageOn(birthDate: IsoDate, on: IsoDate): number {
   const [by, bm, bd] = parts(birthDate);

@@ -61,11 +61,6 @@ export function nhsNumber(input: string): NhsNumber {
   return r.nhsNumber;
 }
 
-/** Numbers beginning 999 are the NHS test range; synthetic people must only ever use these. */
-export function isTestRange(n: string): boolean {
-  return n.startsWith('999');
-}
-
 /**
  * The next valid NHS number whose nine leading digits are `fromNine` or greater, staying inside
  * the same leading prefix. Returns the number and the nine digits to continue from.

@@ -109,5 +109,3 @@ export const notFound = (text: string) => new OutcomeError(outcome('not-found', 
 export const conflict = (text: string, field?: string) =>
   new OutcomeError(outcome('conflict', text, field ? { field } : {}));
 export const unavailable = (text: string) => new OutcomeError(outcome('transient', text));
-export const unsupportedMedia = (text: string) => new OutcomeError(outcome('not-supported', text));
-export const tooLarge = (text: string) => new OutcomeError(outcome('too-long', text));

@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import type { IsoDate } from '../domain/dates.ts';
 import { type PlanDates, type PlanType, type Subject, visibleUntil } from '../domain/plans.ts';
 import { insertRows } from '../store/bulk.ts';
-import type { Executor, Tx } from '../store/db.ts';
+import type { Tx } from '../store/db.ts';
 
 export interface PlanInput extends PlanDates {
   /** A future date on which the plan is to be removed (created in error); past dates never reach here. */
@@ -187,15 +187,4 @@ export async function purgeExpired(trx: Tx, today: IsoDate): Promise<{ plans: nu
     )
     .executeTakeFirst();
   return { plans: Number(plans.numDeletedRows), records: Number(records.numDeletedRows) };
-}
-
-/** The LAs holding a record for any of these subjects (for notifications about a number). */
-export async function laCodesHoldingRecords(db: Executor, nhsNumber: string): Promise<string[]> {
-  const rows = await db
-    .selectFrom('la_record')
-    .select('la_code')
-    .where('nhs_number', '=', nhsNumber)
-    .orderBy('la_code')
-    .execute();
-  return rows.map((r) => r.la_code);
 }
