@@ -273,47 +273,28 @@ export class LocalRegister implements DemographicsService {
     const unique = [...new Set(nhsNumbers)];
     for (let i = 0; i < unique.length; i += 10_000) {
       const slice = unique.slice(i, i + 10_000);
-      // One round trip per slice: each asked-for row, joined to its replacement when superseded.
+      // One round trip per slice: each asked-for row, and the replacement of any that was superseded.
       const rows = await ctx.db
-        .selectFrom('person as p')
-        .leftJoin('person as r', 'r.nhs_number', 'p.superseded_by')
-        .selectAll('p')
-        .select([
-          'r.nhs_number as r_nhs_number',
-          'r.family_name as r_family_name',
-          'r.given_names as r_given_names',
-          'r.birth_date as r_birth_date',
-          'r.gender as r_gender',
-          'r.sensitive as r_sensitive',
-          'r.death_date as r_death_date',
-          'r.mother_nhs_number as r_mother_nhs_number',
-        ])
-        .where(sql<boolean>`p.nhs_number = any(${slice}::text[])`)
+        .selectFrom('person')
+        .selectAll()
+        .where(
+          sql<boolean>`nhs_number = any(${slice}::text[]) or nhs_number in
+            (select superseded_by from person where nhs_number = any(${slice}::text[]) and superseded_by is not null)`,
+        )
         .execute();
-      for (const row of rows) {
-        if (row.status === 'active') {
-          out.set(row.nhs_number, { status: 'found', person: toPerson(row) });
-        } else if (row.status === 'superseded' && row.superseded_by) {
-          out.set(row.nhs_number, {
+      const byNumber = new Map(rows.map((r) => [r.nhs_number, toPerson(r)]));
+      for (const n of slice) {
+        const p = byNumber.get(n);
+        if (!p) continue;
+        if (p.status === 'active') out.set(n, { status: 'found', person: p });
+        else if (p.status === 'superseded' && p.supersededBy) {
+          out.set(n, {
             status: 'superseded',
-            nhsNumber: row.nhs_number,
-            replacementNhsNumber: row.superseded_by,
-            person: row.r_nhs_number
-              ? {
-                  nhsNumber: row.r_nhs_number,
-                  familyName: row.r_family_name!,
-                  givenNames: row.r_given_names!,
-                  birthDate: row.r_birth_date!,
-                  gender: row.r_gender as Gender,
-                  sensitive: row.r_sensitive!,
-                  deathDate: row.r_death_date,
-                  motherNhsNumber: row.r_mother_nhs_number,
-                }
-              : null,
+            nhsNumber: n,
+            replacementNhsNumber: p.supersededBy,
+            person: byNumber.get(p.supersededBy) ?? null,
           });
-        } else {
-          out.set(row.nhs_number, { status: 'invalidated', nhsNumber: row.nhs_number });
-        }
+        } else out.set(n, { status: 'invalidated', nhsNumber: n });
       }
       for (const n of slice) if (!out.has(n)) out.set(n, { status: 'not-found', nhsNumber: n });
     }
