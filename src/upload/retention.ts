@@ -17,6 +17,13 @@ export function retentionJob(db: Executor): Job {
     name: 'retention',
     async run(now) {
       const today = londonDateOf(now);
+      // Most ticks find today done: a plain read says so without opening a write transaction.
+      const done = await db
+        .selectFrom('service_state')
+        .select('value')
+        .where('key', '=', STATE_KEY)
+        .executeTakeFirst();
+      if (done?.value === today) return null;
       return transact(db, async (trx) => {
         // The state row is locked, so two processes never purge the same day twice.
         await sql`insert into service_state (key, value, updated_at) values (${STATE_KEY}, '"1970-01-01"', ${now})
