@@ -29,6 +29,7 @@ import { Scheduler } from './scheduler.ts';
 import { openStore, type Store, type StoreConfig } from './store/db.ts';
 import { maintenanceJob } from './store/maintenance.ts';
 import { migrateToLatest } from './store/migrate.ts';
+import { MidFileHold } from './upload/hold.ts';
 import { retentionJob } from './upload/retention.ts';
 import { recordsFollowSupersede } from './upload/supersede.ts';
 
@@ -147,6 +148,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
 
     // 8. HTTP routes.
     let ready = false;
+    const uploadHold = config.mode === 'demo' ? new MidFileHold() : null;
     const deps: HttpDeps = {
       mode: config.mode,
       engine: store.engine,
@@ -155,6 +157,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       settableClock,
       demographics,
       demographicsListeners,
+      uploadHold,
       verifier,
       demoTokens,
       query,
@@ -165,6 +168,8 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       routes: [fhirRoutes, auditRoutes],
     });
     undo.push(() => http.close());
+    // An upload held mid-file by the demo fault goes on, so closing HTTP does not wait for ever.
+    undo.push(async () => uploadHold?.set(false));
 
     // 9. Listen.
     let url: string | null = null;

@@ -6,6 +6,7 @@ import type { SwitchableDemographics } from '../demographics/faults.ts';
 import type { Clock, SettableClock } from '../domain/clock.ts';
 import type { QueryService } from '../query/service.ts';
 import type { Engine, Executor } from '../store/db.ts';
+import type { MidFileHold } from '../upload/hold.ts';
 
 export interface HttpDeps {
   mode: Mode;
@@ -16,6 +17,8 @@ export interface HttpDeps {
   settableClock: SettableClock | null;
   demographics: SwitchableDemographics;
   demographicsListeners: readonly DemographicsListener[];
+  /** Demo mode only: the fault that holds uploads mid-file. */
+  uploadHold: MidFileHold | null;
   verifier: TokenVerifier;
   /** Demo mode only: the service's own token issuer. */
   demoTokens: DemoTokenService | null;

@@ -514,6 +514,28 @@ describe.each(engines())('local authority uploads on %s', (engine) => {
       expect(retry.json().fileCode).toBe('CPF02');
     });
 
+    it('holds an upload mid-file while the demo fault is on, and finishes it when the fault is lifted', async () => {
+      const hold = await t.anonymous.post('/dev/faults', { uploads: 'hold-mid-file' });
+      expect(hold.json()).toMatchObject({ uploads: 'hold-mid-file', uploadsHeld: 0 });
+      const sequence = next(BHAM);
+      const pending = t.as(la(BHAM)).post('/la/v1/uploads', {
+        sequence,
+        records: [{ ...johnny, plans: [cpp('2026-09-02')] }],
+      });
+      let held = 0;
+      for (let i = 0; i < 200 && held === 0; i++) {
+        await new Promise((r) => setTimeout(r, 25));
+        held = (await t.anonymous.get('/dev/faults')).json().uploadsHeld;
+      }
+      expect(held).toBe(1);
+      const lifted = await t.anonymous.post('/dev/faults', { uploads: 'normal' });
+      expect(lifted.json()).toMatchObject({ uploads: 'normal', uploadsHeld: 0 });
+      const res = await pending;
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ fileCode: 'CPF02', sequence });
+      expect((await t.anonymous.post('/dev/faults', {})).statusCode).toBe(400);
+    });
+
     it('returns the stored acknowledgement for an exact replay and applies nothing again', async () => {
       const sequence = next(BHAM);
       const body = JSON.stringify({ sequence, records: [{ ...johnny, plans: [cpp('2026-10-01')] }] });

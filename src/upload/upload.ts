@@ -73,6 +73,8 @@ export interface UploadDeps {
   demographics: DemographicsService;
   /** Largest body accepted, in bytes. */
   maxBytes?: number;
+  /** Demo mode's fault hook: awaited once the first chunk of a file is written, inside its transaction. */
+  midFile?: () => Promise<void>;
 }
 
 export interface UploadRequest {
@@ -492,9 +494,11 @@ async function apply(
       const acks: RecordAck[] = [];
       const present = new Set<string>();
       let batch: Item[] = [];
+      let chunks = 0;
       const flush = async () => {
         if (batch.length) await processChunk(deps, trx, req, batch, s, today, now, uploadId, acks, present);
         batch = [];
+        if (++chunks === 1) await deps.midFile?.();
       };
       for await (const item of records(req, path, s)) {
         batch.push(item);

@@ -48,25 +48,38 @@ export function devRoutes(app: FastifyInstance, deps: HttpDeps): void {
     },
   );
 
-  app.get('/dev/faults', { config: PUBLIC }, async () => ({
+  const hold = deps.uploadHold;
+  const faults = () => ({
     demographics: deps.demographics.available ? 'available' : 'unavailable',
-  }));
+    uploads: hold?.on ? 'hold-mid-file' : 'normal',
+    uploadsHeld: hold?.held ?? 0,
+  });
 
+  app.get('/dev/faults', { config: PUBLIC }, async () => faults());
+
+  // Each fault is set independently; a body naming none is refused.
   app.post(
     '/dev/faults',
     {
       config: PUBLIC,
       schema: {
         body: Type.Object(
-          { demographics: Type.Union([Type.Literal('available'), Type.Literal('unavailable')]) },
-          { additionalProperties: false },
+          {
+            demographics: Type.Optional(Type.Union([Type.Literal('available'), Type.Literal('unavailable')])),
+            uploads: Type.Optional(Type.Union([Type.Literal('normal'), Type.Literal('hold-mid-file')])),
+          },
+          { additionalProperties: false, minProperties: 1 },
         ),
       },
     },
     async (req) => {
-      const { demographics } = req.body as { demographics: 'available' | 'unavailable' };
-      deps.demographics.setAvailable(demographics === 'available');
-      return { demographics };
+      const body = req.body as {
+        demographics?: 'available' | 'unavailable';
+        uploads?: 'normal' | 'hold-mid-file';
+      };
+      if (body.demographics) deps.demographics.setAvailable(body.demographics === 'available');
+      if (body.uploads) hold?.set(body.uploads === 'hold-mid-file');
+      return faults();
     },
   );
 }

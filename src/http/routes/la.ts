@@ -53,7 +53,12 @@ export function laRoutes(app: FastifyInstance, deps: HttpDeps): void {
           throw fileRefusal('CPF01', 400, `${k} is not a parameter of an upload`, k);
       }
       const result = await receiveUpload(
-        { db: deps.db, clock: deps.clock, demographics: deps.demographics },
+        {
+          db: deps.db,
+          clock: deps.clock,
+          demographics: deps.demographics,
+          ...(deps.uploadHold ? { midFile: deps.uploadHold.reached } : {}),
+        },
         {
           laCode: la.laCode,
           actor: auditActor(la),
