@@ -380,13 +380,11 @@ describe('PdsFhirClient', () => {
   });
 
   it('throws DemographicsUnavailable when PDS does not answer in time', async () => {
-    const started = Date.now();
     const err = await client({ timeoutMs: 100, retries: 1 })
       .trace([SLOW], ctx)
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DemographicsUnavailable);
     expect((err as Error).message).toMatch(/timed out after 100 ms/);
-    expect(Date.now() - started).toBeLessThan(900);
     expect(hits(SLOW)).toBe(2);
   });
 

@@ -42,7 +42,6 @@ describe('one process per data directory', () => {
     const dir = tempDir();
     const store = await openStore({ engine: 'pglite', dataDir: dir });
     try {
-      const started = Date.now();
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'migrate'], {
         env: { ...process.env, CPIS_DATA_DIR: dir, DATABASE_URL: '' },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -55,7 +54,6 @@ describe('one process per data directory', () => {
       expect(code).toBe(1);
       expect(stderr).toMatch(/is in use by process \d+/);
       expect(stderr).toMatch(/Only one process may open an embedded store/);
-      expect(Date.now() - started).toBeLessThan(20_000);
     } finally {
       await store.close();
     }
