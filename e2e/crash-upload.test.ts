@@ -3,7 +3,7 @@
  * file is in the store (one file, one transaction), and an upload acknowledged before the crash is
  * all still there.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -93,8 +93,12 @@ describe.each(engines())('killing the service mid-upload on %s', (engine) => {
     await killHard(first);
     expect(await interrupted).toBe('no answer');
 
+    const spools = () => readdirSync(tmpdir()).filter((f) => f.startsWith(`cpis-upload-${first.child.pid}-`));
+    expect(spools()).toHaveLength(1);
     const second = await startServiceProcess(env);
     running.push(second);
+    // The dead process's copy of the file is removed when the service starts again.
+    expect(spools()).toEqual([]);
     const dq = async (laCode: string) => {
       const la = { kind: 'local-authority', laCode } as const;
       return {

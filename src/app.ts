@@ -31,6 +31,7 @@ import { maintenanceJob } from './store/maintenance.ts';
 import { migrateToLatest } from './store/migrate.ts';
 import { MidFileHold } from './upload/hold.ts';
 import { retentionJob } from './upload/retention.ts';
+import { sweepOrphanSpools } from './upload/spool.ts';
 import { recordsFollowSupersede } from './upload/supersede.ts';
 
 export interface ServiceOptions {
@@ -87,6 +88,9 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     undo.push(() => store.close());
     const migrated = await migrateToLatest(store.db);
     if (migrated.applied.length) logger.info({ applied: migrated.applied }, 'migrations applied');
+    // Upload bodies left on disk by a process that died mid-file (their transactions rolled back).
+    const orphans = await sweepOrphanSpools();
+    if (orphans) logger.info({ removed: orphans }, 'removed upload spools left by a stopped process');
 
     // 2. Clock: settable in demo mode (/dev/clock), the system clock in production.
     const settableClock = config.mode === 'demo' ? (opts.clock ?? new SettableClock()) : null;

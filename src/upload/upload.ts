@@ -11,11 +11,9 @@
  *    ones, and finally records the upload, the LA's current rejections, the acknowledgement in the
  *    mailbox and the audit entries. If demographics cannot answer, nothing is applied (CPF05).
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { sql } from 'kysely';
 import { type AuditEntryInput, appendAudit } from '../audit/log.ts';
@@ -39,6 +37,7 @@ import {
   type SubmittedRecord,
   submittedNhsNumber,
 } from './rules.ts';
+import { newSpoolPath } from './spool.ts';
 
 export type FileCode = 'CPF01' | 'CPF02' | 'CPF03' | 'CPF04' | 'CPF05' | 'CPF06';
 export type UploadFormat = 'json' | 'csv';
@@ -133,7 +132,7 @@ export function fileRefusal(
 }
 
 export async function receiveUpload(deps: UploadDeps, req: UploadRequest): Promise<UploadResult> {
-  const spool = join(tmpdir(), `cpis-upload-${randomUUID()}`);
+  const spool = newSpoolPath();
   let sequence: number | null = null;
   try {
     const { sha256 } = await spoolBody(req.body, spool, deps.maxBytes ?? DEFAULT_MAX_BYTES);
