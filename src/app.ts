@@ -52,8 +52,10 @@ export interface ServiceOptions {
   pushSink?: PushSink;
   /** Start the scheduler (default true). Tests that count audit entries may leave it off and tick it themselves. */
   scheduler?: boolean;
-  /** How often the scheduler looks for due work (default 30 s; it also runs whenever the demo clock moves). */
+  /** How often the scheduler looks for due work (default 30 s). */
   schedulerIntervalMs?: number;
+  /** Tick the scheduler whenever the demo clock is moved (default true; tests tick it themselves). */
+  tickOnClockChange?: boolean;
 }
 
 export interface Service {
@@ -142,7 +144,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       logger,
       opts.schedulerIntervalMs,
     );
-    if (opts.scheduler ?? true) scheduler.start(settableClock);
+    if (opts.scheduler ?? true) scheduler.start((opts.tickOnClockChange ?? true) ? settableClock : null);
     undo.push(() => scheduler.stop());
 
     // 7. Health queries: reads, accesses and audit entries group-committed; drained on stop

@@ -98,11 +98,16 @@ export async function buildTestApp(engine: Engine, opts: TestAppOptions = {}): P
     demoTokens: tokens,
     listen: false,
     demoWorld: opts.demoWorld ?? false,
-    // The scheduler runs when a test moves the clock or calls tick(), never on a timer mid-assertion.
+    // The scheduler runs at start-up and when a test calls tick(): never on a timer or a clock
+    // change in the background, where its work would land in the middle of a test.
     schedulerIntervalMs: 3_600_000,
+    tickOnClockChange: false,
     scheduler: opts.scheduler ?? true,
     ...(opts.demographics ? { demographics: opts.demographics } : {}),
   });
+  // Let the start-up tick (yesterday's batches, retention) finish before any test begins, so
+  // its messages do not land in the middle of one (as a heartbeat once did, onto a webhook).
+  await service.scheduler.tick();
   const cache = new Map<string, string>();
   const tokenFor = async (p: Persona) => {
     const key = JSON.stringify(p);
