@@ -93,6 +93,8 @@ export interface AccessMessage {
   summary: string;
   accesses: AccessOut[];
   episodes: EpisodeOut[];
+  /** Absent from messages made before patterns of concern existed. */
+  children?: { nhsNumber: string; concerns: { text: string }[] }[];
   unknownOrganisations: string[];
 }
 
@@ -129,6 +131,8 @@ export function renderAccessMessage(m: AccessMessage): string[] {
       lines.push(`    safeguarding lead there: ${[s.name, s.role, s.phone].filter(Boolean).join(', ')}`);
     }
   }
+  for (const c of m.children ?? [])
+    for (const concern of c.concerns) lines.push(`  Pattern of concern for ${c.nhsNumber}: ${concern.text}`);
   if (m.unknownOrganisations.length)
     lines.push(`  Unknown organisation codes: ${m.unknownOrganisations.join(', ')}`);
   return lines;

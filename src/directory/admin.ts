@@ -4,6 +4,12 @@ import { appendAudit } from '../audit/log.ts';
 import { auditActor, type Principal } from '../auth/principal.ts';
 import type { Clock } from '../domain/clock.ts';
 import { invalidValue, missingValue } from '../domain/outcomes.ts';
+import {
+  DEFAULT_THRESHOLDS,
+  invalidThreshold,
+  type PatternThresholds,
+  THRESHOLD_LIMITS,
+} from '../domain/patterns.ts';
 import { requireName, requirePhone } from '../domain/validate.ts';
 import { type Executor, transact } from '../store/db.ts';
 import { DEFAULT_EPISODE_GAP_HOURS, putLocalAuthority, putOrganisations } from './directory.ts';
@@ -124,6 +130,22 @@ export interface LocalAuthorityBody {
   notificationCadence?: string;
   episodeGapHours?: number;
   webhook?: { url: string; secret: string } | null;
+  patternThresholds?: Partial<PatternThresholds> | null;
+}
+
+/** Thresholds an admin sent, completed from the defaults; null (or absent) means the defaults. */
+function validateThresholds(raw: LocalAuthorityBody['patternThresholds']): PatternThresholds | null {
+  if (raw === undefined || raw === null) return null;
+  const t = { ...DEFAULT_THRESHOLDS, ...raw };
+  const bad = invalidThreshold(t);
+  if (bad) {
+    const [lo, hi] = THRESHOLD_LIMITS[bad];
+    throw invalidValue(
+      `patternThresholds.${bad}`,
+      `patternThresholds.${bad} must be a whole number from ${lo} to ${hi}`,
+    );
+  }
+  return t;
 }
 
 function validateWebhook(
@@ -167,6 +189,7 @@ export async function adminPutLocalAuthority(
     notificationCadence: cadence as NotificationCadence,
     episodeGapHours: body.episodeGapHours ?? DEFAULT_EPISODE_GAP_HOURS,
     webhook: validateWebhook(body.webhook, deps.allowHttpWebhooks ?? false),
+    patternThresholds: validateThresholds(body.patternThresholds),
   };
   if (!Number.isInteger(la.episodeGapHours) || la.episodeGapHours! < 1 || la.episodeGapHours! > 168) {
     throw invalidValue('episodeGapHours', 'episodeGapHours must be a whole number of hours from 1 to 168');
@@ -185,6 +208,7 @@ export async function adminPutLocalAuthority(
           notificationCadence: la.notificationCadence,
           episodeGapHours: la.episodeGapHours,
           webhookUrl: la.webhook?.url ?? null,
+          patternThresholds: la.patternThresholds,
         },
       },
     ]);

@@ -4,6 +4,7 @@
  * as unknown rather than refused.
  */
 import type { Selectable } from 'kysely';
+import { DEFAULT_THRESHOLDS, type PatternThresholds } from '../domain/patterns.ts';
 import type { Executor, Tx } from '../store/db.ts';
 import type { LocalAuthorityTable, OrganisationTable } from '../store/schema.ts';
 import type { LocalAuthorityInput, NotificationCadence, OrganisationInput, Setting } from './types.ts';
@@ -29,6 +30,8 @@ export interface LocalAuthority {
   episodeGapHours: number;
   /** Where messages are also pushed (the secret signs them and is never shown). */
   webhookUrl: string | null;
+  /** When a child's history is flagged as a pattern of concern in access notifications. */
+  patternThresholds: PatternThresholds;
   updatedAt: Date;
 }
 
@@ -47,6 +50,11 @@ export function toOrganisation(r: OrganisationTable): OrganisationRecord {
   };
 }
 
+/** An LA's stored thresholds, or the defaults where it has none. */
+export function thresholdsOf(stored: unknown): PatternThresholds {
+  return { ...DEFAULT_THRESHOLDS, ...((stored as Partial<PatternThresholds> | null) ?? {}) };
+}
+
 export function toLocalAuthority(r: Selectable<LocalAuthorityTable>): LocalAuthority {
   return {
     laCode: r.la_code,
@@ -56,6 +64,7 @@ export function toLocalAuthority(r: Selectable<LocalAuthorityTable>): LocalAutho
     notificationCadence: r.notification_cadence,
     episodeGapHours: r.episode_gap_hours,
     webhookUrl: r.webhook_url,
+    patternThresholds: thresholdsOf(r.pattern_thresholds),
     updatedAt: r.updated_at,
   };
 }
@@ -177,6 +186,7 @@ export async function putLocalAuthority(
       episode_gap_hours: la.episodeGapHours ?? DEFAULT_EPISODE_GAP_HOURS,
       webhook_url: la.webhook?.url ?? null,
       webhook_secret: la.webhook?.secret ?? null,
+      pattern_thresholds: la.patternThresholds ? JSON.stringify(la.patternThresholds) : null,
       updated_at: now,
     })
     .onConflict((oc) =>
@@ -188,6 +198,7 @@ export async function putLocalAuthority(
         episode_gap_hours: eb.ref('excluded.episode_gap_hours'),
         webhook_url: eb.ref('excluded.webhook_url'),
         webhook_secret: eb.ref('excluded.webhook_secret'),
+        pattern_thresholds: eb.ref('excluded.pattern_thresholds'),
         updated_at: eb.ref('excluded.updated_at'),
       })),
     )

@@ -1,4 +1,5 @@
 /** The organisation directory (an ODS stand-in): organisations health users work in, and local authorities. */
+import type { PatternThresholds } from '../domain/patterns.ts';
 
 export const SETTINGS = [
   'emergency-department',
@@ -58,6 +59,8 @@ export interface LocalAuthorityInput {
   episodeGapHours?: number;
   /** Push messages to this URL as well as the mailbox, signed with HMAC-SHA256 using the secret. */
   webhook?: { url: string; secret: string } | null;
+  /** When a child's history is flagged as a pattern of concern (null or absent: the defaults). */
+  patternThresholds?: PatternThresholds | null;
 }
 
 /** ODS organisation codes: 3 to 10 upper-case letters and digits (trusts "RJ1", sites "RJ122", practices "A81001", LAs "E09000030"). */

@@ -38,6 +38,7 @@ export function localAuthorityWire(la: LocalAuthority) {
     emergencyDutyPhone: la.emergencyDutyPhone,
     notificationCadence: la.notificationCadence,
     episodeGapHours: la.episodeGapHours,
+    patternThresholds: la.patternThresholds,
     webhook: la.webhookUrl ? { url: la.webhookUrl, secretSet: true } : null,
   };
 }

@@ -60,6 +60,13 @@ interface Message {
     end: string;
   }[];
   unknownOrganisations: string[];
+  summary: string;
+  children: {
+    nhsNumber: string;
+    episodes: { count: number; withinDays: number };
+    areas: { names: string[]; withinDays: number };
+    concerns: { code: string; text: string }[];
+  }[];
 }
 
 describe.each(engines())('access notifications on %s', (engine) => {
@@ -315,6 +322,77 @@ describe.each(engines())('access notifications on %s', (engine) => {
     const report = (await t.as(admin).get('/admin/v1/reports/unknown-organisations')).json();
     expect(report.organisations.map((o: { odsCode: string }) => o.odsCode)).toContain('ZZZ99');
     expect((await t.as(la(STAFFS)).get('/admin/v1/reports/unknown-organisations')).statusCode).toBe(403);
+  });
+
+  it("flags a child's pattern across messages: repeated episodes, then several areas by the LA's own thresholds", async () => {
+    const kai = {
+      subject: 'child',
+      nhsNumber: '9990000247',
+      familyName: 'PRICE',
+      givenNames: ['Kai'],
+      birthDate: '2019-02-14',
+    };
+    await t.as(admin).put(`/admin/v1/demographics/${kai.nhsNumber}`, {
+      familyName: kai.familyName,
+      givenNames: kai.givenNames,
+      birthDate: kai.birthDate,
+    });
+    await upload(BHAM, [{ ...kai, plans: [{ type: 'CPP', startDate: '2026-10-01' }] }]);
+    const seenAt = async (iso: string, odsCode: string) => {
+      await at(iso);
+      await take(BHAM);
+      await query(clinician({ organisation: { odsCode } }), kai.nhsNumber);
+      await t.as(admin).post('/admin/v1/notifications/dispatch', { force: true });
+      const [m, ...more] = await take(BHAM);
+      expect(more).toEqual([]);
+      return { summary: m!.summary, kai: m!.children.find((c) => c.nhsNumber === kai.nhsNumber)! };
+    };
+
+    // Three visits, weeks apart, each in its own message: the third is flagged.
+    const first = await seenAt('2026-11-01T10:00:00Z', 'R1H12');
+    expect(first.kai).toMatchObject({ episodes: { count: 1, withinDays: 183 }, concerns: [] });
+    const second = await seenAt('2026-11-15T10:00:00Z', 'RRK15');
+    expect(second.kai.concerns).toEqual([]);
+    const third = await seenAt('2026-11-19T09:00:00Z', 'RJE01');
+    expect(third.kai).toMatchObject({
+      episodes: { count: 3 },
+      areas: { names: ['Birmingham', 'Stoke-on-Trent'], withinDays: 7 },
+      concerns: [{ code: 'REPEAT_EPISODES', text: '3 separate episodes in the last 183 days' }],
+    });
+    expect(third.summary).toMatch(/1 child with a pattern of concern/);
+
+    // Birmingham decides two areas within ten days is already a concern.
+    const base = {
+      name: 'Birmingham City Council',
+      officeHoursPhone: '0121 496 0500',
+      emergencyDutyPhone: '07700 900 100',
+    };
+    const bad = await t.as(admin).put(`/admin/v1/local-authorities/${BHAM}`, {
+      ...base,
+      patternThresholds: { areas: 1 },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().issue[0].expression).toEqual(['patternThresholds.areas']);
+    const put = await t.as(admin).put(`/admin/v1/local-authorities/${BHAM}`, {
+      ...base,
+      patternThresholds: { areas: 2, areaDays: 10 },
+    });
+    expect(put.json().patternThresholds).toEqual({ episodes: 3, episodeDays: 183, areas: 2, areaDays: 10 });
+    try {
+      const fourth = await seenAt('2026-11-20T09:00:00Z', 'RJE01');
+      expect(fourth.kai.concerns.map((c) => c.text)).toEqual([
+        '4 separate episodes in the last 183 days',
+        'seen in 2 areas within 10 days: Birmingham, Stoke-on-Trent',
+      ]);
+    } finally {
+      await t.as(admin).put(`/admin/v1/local-authorities/${BHAM}`, base);
+    }
+    expect((await t.as(admin).get(`/admin/v1/local-authorities/${BHAM}`)).json().patternThresholds).toEqual({
+      episodes: 3,
+      episodeDays: 183,
+      areas: 3,
+      areaDays: 7,
+    });
   });
 
   it('lets only admins dispatch', async () => {

@@ -17,14 +17,17 @@
  *
  * Each access names the organisation in full — name, setting, parent trust, town, phone — never a
  * bare code (an unknown code is marked as unknown and listed), and accesses to the same child close
- * together form episodes with a timeline, so one incident reads as one event.
+ * together form episodes with a timeline, so one incident reads as one event. Each child also
+ * carries its pattern over the LA's history (src/domain/patterns.ts): repeated episodes or several
+ * areas within the LA's thresholds are named as concerns.
  */
 import { sql } from 'kysely';
 import { appendAudit } from '../audit/log.ts';
-import { DEFAULT_EPISODE_GAP_HOURS } from '../directory/directory.ts';
+import { DEFAULT_EPISODE_GAP_HOURS, thresholdsOf } from '../directory/directory.ts';
 import { SETTING_LABELS, type Setting } from '../directory/types.ts';
 import { addDays, type IsoDate, londonDateOf, londonMidnight, londonTime } from '../domain/dates.ts';
 import { groupIntoEpisodes } from '../domain/episodes.ts';
+import { type ChildPattern, childPattern, type Sighting } from '../domain/patterns.ts';
 import type { Job } from '../scheduler.ts';
 import { type Executor, type Tx, transact } from '../store/db.ts';
 import type { AccessEventTable } from '../store/schema.ts';
@@ -47,6 +50,7 @@ interface LaInfo {
   name: string | null;
   cadence: 'daily' | 'immediate';
   gap_hours: number;
+  pattern_thresholds: unknown;
 }
 
 export async function dispatchNotifications(
@@ -59,9 +63,10 @@ export async function dispatchNotifications(
   const dailyDue = now.getTime() >= londonTime(today, DAILY_DELIVERY.hour, DAILY_DELIVERY.minute).getTime();
   // Every LA in the directory, and any LA not (yet) in it that has notices waiting.
   const { rows: las } = await sql<LaInfo>`
-    select la_code, name, notification_cadence as cadence, episode_gap_hours as gap_hours from local_authority
+    select la_code, name, notification_cadence as cadence, episode_gap_hours as gap_hours, pattern_thresholds
+      from local_authority
     union all
-    select distinct n.la_code, null, 'daily', ${DEFAULT_EPISODE_GAP_HOURS}::int from access_notice n
+    select distinct n.la_code, null, 'daily', ${DEFAULT_EPISODE_GAP_HOURS}::int, null::jsonb from access_notice n
      where n.message_id is null and not exists (select 1 from local_authority l where l.la_code = n.la_code)
     order by la_code`.execute(db);
   const summary: DispatchSummary = { messages: 0, accesses: 0, heartbeats: 0, localAuthorities: [] };
@@ -228,6 +233,8 @@ async function deliver(
   period: Period,
 ): Promise<{ accesses: number; heartbeat: boolean }> {
   const episodes = await episodesFor(trx, la, rows);
+  const patterns = await patternsFor(trx, la, rows);
+  const concerning = patterns.filter((p) => p.concerns.length > 0).length;
   const unknown = new Set<string>();
   const accesses = rows.map((a) => {
     const organisation = describe(
@@ -286,11 +293,16 @@ async function deliver(
     summary: heartbeat
       ? 'No child you hold a record for was looked up in an unscheduled care setting in this period.'
       : `${rows.length} look-up${rows.length === 1 ? '' : 's'} of ${children.size} child${children.size === 1 ? '' : 'ren'}, ` +
-        `in ${episodes.list.length} episode${episodes.list.length === 1 ? '' : 's'}.`,
+        `in ${episodes.list.length} episode${episodes.list.length === 1 ? '' : 's'}` +
+        (concerning
+          ? `; ${concerning} child${concerning === 1 ? '' : 'ren'} with a pattern of concern.`
+          : '.'),
     accessCount: rows.length,
     childCount: children.size,
     accesses,
     episodes: episodes.list,
+    // Per child: episodes and areas over the LA's thresholds' windows, and any concern they raise.
+    children: patterns,
     unknownOrganisations: [...unknown].sort(),
   };
   const messageId = await postMessage(trx, now, la.la_code, 'access-notification', body);
@@ -429,6 +441,50 @@ async function episodesFor(
   }
   list.sort((a, b) => a.start.localeCompare(b.start) || a.nhsNumber.localeCompare(b.nhsNumber));
   return { list, idOf };
+}
+
+/**
+ * Each delivered child's recent history as this LA was told of it, measured against the LA's
+ * thresholds as of the child's latest access in this message. The area is the town the child was
+ * in: the organisation's, or for NHS 111 and ambulances (which are not where the child is) the
+ * patient's location when the caller gave one.
+ */
+async function patternsFor(
+  trx: Tx,
+  la: LaInfo,
+  delivered: AccessRow[],
+): Promise<({ nhsNumber: string } & ChildPattern)[]> {
+  if (delivered.length === 0) return [];
+  const thresholds = thresholdsOf(la.pattern_thresholds);
+  const asOf = new Map<string, Date>();
+  for (const a of delivered) {
+    const seen = asOf.get(a.nhs_number);
+    if (!seen || a.accessed_at > seen) asOf.set(a.nhs_number, a.accessed_at);
+  }
+  const windowDays = Math.max(thresholds.episodeDays, thresholds.areaDays);
+  const earliest = new Date(
+    Math.min(...delivered.map((a) => a.accessed_at.getTime())) - windowDays * 86_400_000,
+  );
+  const { rows } = await sql<{ nhs_number: string; accessed_at: Date; area: string | null }>`
+    select e.nhs_number, e.accessed_at,
+           case when o.setting in ('nhs-111', 'ambulance-service') then l.town else o.town end as area
+      from access_notice n join access_event e on e.id = n.access_id
+      left join organisation o on o.ods_code = e.org_code
+      left join organisation l on l.ods_code = e.patient_location
+     where n.la_code = ${la.la_code} and e.nhs_number = any(${[...asOf.keys()]}::text[])
+       and e.accessed_at >= ${earliest}`.execute(trx);
+  const byChild = new Map<string, Sighting[]>();
+  for (const r of rows) {
+    const list = byChild.get(r.nhs_number) ?? [];
+    list.push({ at: r.accessed_at, area: r.area });
+    byChild.set(r.nhs_number, list);
+  }
+  return [...asOf.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([nhsNumber, at]) => ({
+      nhsNumber,
+      ...childPattern(byChild.get(nhsNumber) ?? [], at, la.gap_hours, thresholds),
+    }));
 }
 
 export function dispatchJob(db: Executor): Job {

@@ -8,6 +8,7 @@ import { foundation } from './migrations/0001_foundation.ts';
 import { records } from './migrations/0002_records.ts';
 import { accessAudit } from './migrations/0003_access_audit.ts';
 import { notifications } from './migrations/0004_notifications.ts';
+import { patterns } from './migrations/0005_patterns.ts';
 
 export interface Migration {
   name: string;
@@ -15,7 +16,7 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. Add new ones at the end; never edit one that has shipped. */
-export const MIGRATIONS: readonly Migration[] = [foundation, records, accessAudit, notifications];
+export const MIGRATIONS: readonly Migration[] = [foundation, records, accessAudit, notifications, patterns];
 
 const provider: MigrationProvider = {
   async getMigrations() {

@@ -45,6 +45,8 @@ export interface LocalAuthorityTable {
   episode_gap_hours: Generated<number>;
   webhook_url: string | null;
   webhook_secret: string | null;
+  /** PatternThresholds as JSON, or null for the defaults. */
+  pattern_thresholds: unknown;
 }
 
 export interface ServiceStateTable {

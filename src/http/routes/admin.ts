@@ -85,6 +85,18 @@ const LocalAuthorityBody = Type.Object(
     emergencyDutyPhone: Type.String(),
     notificationCadence: Type.Optional(Type.String()),
     episodeGapHours: Type.Optional(Type.Integer()),
+    patternThresholds: Type.Optional(
+      Type.Unsafe<Record<string, number> | null>({
+        type: ['object', 'null'],
+        properties: {
+          episodes: { type: 'integer' },
+          episodeDays: { type: 'integer' },
+          areas: { type: 'integer' },
+          areaDays: { type: 'integer' },
+        },
+        additionalProperties: false,
+      }),
+    ),
     webhook: Type.Optional(
       Type.Unsafe<{ url: string; secret: string } | null>({
         type: ['object', 'null'],
