@@ -103,7 +103,6 @@ describe.each(engines())('access notifications on %s', (engine) => {
 
   beforeAll(async () => {
     t = await buildTestApp(engine, { demoWorld: true, demoPeople: 10 });
-    await t.service.scheduler.tick();
     await upload(BHAM, [
       { ...johnny, plans: [{ type: 'CPP', startDate: '2026-10-01' }] },
       { ...lucy, plans: [{ type: 'LAC', startDate: '2026-06-01' }] },

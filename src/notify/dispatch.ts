@@ -27,7 +27,7 @@ import { DEFAULT_EPISODE_GAP_HOURS, thresholdsOf } from '../directory/directory.
 import { SETTING_LABELS, type Setting } from '../directory/types.ts';
 import { addDays, type IsoDate, londonDateOf, londonMidnight, londonTime } from '../domain/dates.ts';
 import { groupIntoEpisodes } from '../domain/episodes.ts';
-import { type ChildPattern, childPattern, type Sighting } from '../domain/patterns.ts';
+import { type ChildPattern, childPattern } from '../domain/patterns.ts';
 import type { Job } from '../scheduler.ts';
 import { type Executor, type Tx, transact } from '../store/db.ts';
 import type { AccessEventTable } from '../store/schema.ts';
@@ -35,7 +35,7 @@ import { postMessage } from './mailbox.ts';
 
 /** Daily messages go out from this London time, covering the previous day. */
 export const DAILY_DELIVERY = { hour: 6, minute: 0 };
-/** How far back an episode is followed when a new access joins it. */
+/** How far back, at least, an episode is followed when a new access joins it. */
 const EPISODE_LOOKBACK_DAYS = 7;
 
 export interface DispatchSummary {
@@ -232,8 +232,9 @@ async function deliver(
   rows: AccessRow[],
   period: Period,
 ): Promise<{ accesses: number; heartbeat: boolean }> {
-  const episodes = await episodesFor(trx, la, rows);
-  const patterns = await patternsFor(trx, la, rows);
+  const history = await historyOf(trx, la, rows);
+  const episodes = episodesFor(la, rows, history);
+  const patterns = patternsFor(la, rows, history);
   const concerning = patterns.filter((p) => p.concerns.length > 0).length;
   const unknown = new Set<string>();
   const accesses = rows.map((a) => {
@@ -361,47 +362,60 @@ interface EpisodeOut {
   }[];
 }
 
+/** One earlier or delivered access to a child, as this LA was told of it. */
+interface HistoryRow {
+  id: string;
+  nhs_number: string;
+  accessed_at: Date;
+  org_code: string;
+  name: string | null;
+  setting: string | null;
+  accessor_name: string;
+  job_role_display: string;
+  /** The town the child was in (see patternsFor). */
+  area: string | null;
+}
+
 /**
- * The episodes the delivered accesses belong to, built from this LA's whole recent history of each
- * child (an episode may have begun in an earlier message).
+ * This LA's history of each delivered child, read once for both episodes and patterns: from the
+ * longest look-back either needs before the earliest delivered access, up to the latest. The area
+ * is the organisation's town, or for NHS 111 and ambulances (which are not where the child is) the
+ * patient's location when the caller gave one.
  */
-async function episodesFor(
-  trx: Tx,
-  la: LaInfo,
-  delivered: AccessRow[],
-): Promise<{ list: EpisodeOut[]; idOf: Map<string, string> }> {
-  const idOf = new Map<string, string>();
-  if (delivered.length === 0) return { list: [], idOf };
-  const children = [...new Set(delivered.map((a) => a.nhs_number))];
-  const earliest = new Date(
-    Math.min(...delivered.map((a) => a.accessed_at.getTime())) - EPISODE_LOOKBACK_DAYS * 86_400_000,
-  );
-  const latest = new Date(Math.max(...delivered.map((a) => a.accessed_at.getTime())));
-  const { rows } = await sql<{
-    id: string;
-    nhs_number: string;
-    accessed_at: Date;
-    org_code: string;
-    name: string | null;
-    setting: string | null;
-    accessor_name: string;
-    job_role_display: string;
-  }>`
-    select e.id, e.nhs_number, e.accessed_at, e.org_code, o.name, o.setting, e.accessor_name, e.job_role_display
+async function historyOf(trx: Tx, la: LaInfo, delivered: AccessRow[]): Promise<Map<string, HistoryRow[]>> {
+  const byChild = new Map<string, HistoryRow[]>();
+  if (delivered.length === 0) return byChild;
+  const t = thresholdsOf(la.pattern_thresholds);
+  const lookbackDays = Math.max(EPISODE_LOOKBACK_DAYS, t.episodeDays, t.areaDays);
+  const times = delivered.map((a) => a.accessed_at.getTime());
+  const { rows } = await sql<HistoryRow>`
+    select e.id, e.nhs_number, e.accessed_at, e.org_code, o.name, o.setting, e.accessor_name, e.job_role_display,
+           case when o.setting in ('nhs-111', 'ambulance-service') then l.town else o.town end as area
       from access_notice n join access_event e on e.id = n.access_id
       left join organisation o on o.ods_code = e.org_code
-     where n.la_code = ${la.la_code} and e.nhs_number = any(${children}::text[])
-       and e.accessed_at >= ${earliest} and e.accessed_at <= ${latest}
+      left join organisation l on l.ods_code = e.patient_location
+     where n.la_code = ${la.la_code} and e.nhs_number = any(${[...new Set(delivered.map((a) => a.nhs_number))]}::text[])
+       and e.accessed_at >= ${new Date(Math.min(...times) - lookbackDays * 86_400_000)}
+       and e.accessed_at <= ${new Date(Math.max(...times))}
      order by e.nhs_number, e.accessed_at, e.id`.execute(trx);
-  const deliveredIds = new Set(delivered.map((a) => a.id));
-  const byChild = new Map<string, typeof rows>();
   for (const r of rows) {
     const list = byChild.get(r.nhs_number) ?? [];
     list.push(r);
     byChild.set(r.nhs_number, list);
   }
+  return byChild;
+}
+
+/** The episodes the delivered accesses belong to (an episode may have begun in an earlier message). */
+function episodesFor(
+  la: LaInfo,
+  delivered: AccessRow[],
+  history: Map<string, HistoryRow[]>,
+): { list: EpisodeOut[]; idOf: Map<string, string> } {
+  const idOf = new Map<string, string>();
+  const deliveredIds = new Set(delivered.map((a) => a.id));
   const list: EpisodeOut[] = [];
-  for (const [nhsNumber, accesses] of byChild) {
+  for (const [nhsNumber, accesses] of history) {
     for (const ep of groupIntoEpisodes(
       accesses.map((a) => ({ ...a, at: a.accessed_at })),
       la.gap_hours,
@@ -444,46 +458,30 @@ async function episodesFor(
 }
 
 /**
- * Each delivered child's recent history as this LA was told of it, measured against the LA's
- * thresholds as of the child's latest access in this message. The area is the town the child was
- * in: the organisation's, or for NHS 111 and ambulances (which are not where the child is) the
- * patient's location when the caller gave one.
+ * Each delivered child's pattern against the LA's thresholds, as of the child's latest access in
+ * this message.
  */
-async function patternsFor(
-  trx: Tx,
+function patternsFor(
   la: LaInfo,
   delivered: AccessRow[],
-): Promise<({ nhsNumber: string } & ChildPattern)[]> {
-  if (delivered.length === 0) return [];
+  history: Map<string, HistoryRow[]>,
+): ({ nhsNumber: string } & ChildPattern)[] {
   const thresholds = thresholdsOf(la.pattern_thresholds);
   const asOf = new Map<string, Date>();
   for (const a of delivered) {
     const seen = asOf.get(a.nhs_number);
     if (!seen || a.accessed_at > seen) asOf.set(a.nhs_number, a.accessed_at);
   }
-  const windowDays = Math.max(thresholds.episodeDays, thresholds.areaDays);
-  const earliest = new Date(
-    Math.min(...delivered.map((a) => a.accessed_at.getTime())) - windowDays * 86_400_000,
-  );
-  const { rows } = await sql<{ nhs_number: string; accessed_at: Date; area: string | null }>`
-    select e.nhs_number, e.accessed_at,
-           case when o.setting in ('nhs-111', 'ambulance-service') then l.town else o.town end as area
-      from access_notice n join access_event e on e.id = n.access_id
-      left join organisation o on o.ods_code = e.org_code
-      left join organisation l on l.ods_code = e.patient_location
-     where n.la_code = ${la.la_code} and e.nhs_number = any(${[...asOf.keys()]}::text[])
-       and e.accessed_at >= ${earliest}`.execute(trx);
-  const byChild = new Map<string, Sighting[]>();
-  for (const r of rows) {
-    const list = byChild.get(r.nhs_number) ?? [];
-    list.push({ at: r.accessed_at, area: r.area });
-    byChild.set(r.nhs_number, list);
-  }
   return [...asOf.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([nhsNumber, at]) => ({
       nhsNumber,
-      ...childPattern(byChild.get(nhsNumber) ?? [], at, la.gap_hours, thresholds),
+      ...childPattern(
+        (history.get(nhsNumber) ?? []).map((r) => ({ at: r.accessed_at, area: r.area })),
+        at,
+        la.gap_hours,
+        thresholds,
+      ),
     }));
 }
 

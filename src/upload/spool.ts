@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const PREFIX = 'cpis-upload-';
+const SPOOL_NAME = new RegExp(`^${PREFIX}(\\d+)-`);
 
 export function newSpoolPath(dir: string = tmpdir()): string {
   return join(dir, `${PREFIX}${process.pid}-${randomUUID()}`);
@@ -29,7 +30,7 @@ function isAlive(pid: number): boolean {
 export async function sweepOrphanSpools(dir: string = tmpdir()): Promise<number> {
   let removed = 0;
   for (const name of await readdir(dir)) {
-    const m = new RegExp(`^${PREFIX}(\\d+)-`).exec(name);
+    const m = SPOOL_NAME.exec(name);
     if (!m || isAlive(Number(m[1]))) continue;
     await rm(join(dir, name), { force: true });
     removed++;
