@@ -3,6 +3,7 @@
  * FHIR answer, and the social worker reading an LA message. Pure functions over the wire formats.
  */
 import type { AuditEvent, Bundle, CareTeam } from 'fhir/r4.js';
+import type { EpisodeOut } from '../notify/dispatch.ts';
 
 const london = new Intl.DateTimeFormat('en-GB', {
   timeZone: 'Europe/London',
@@ -76,15 +77,8 @@ interface AccessOut {
   episodeId: string | null;
 }
 
-interface EpisodeOut {
-  id: string;
-  nhsNumber: string;
-  start: string;
-  end: string;
-  accessCount: number;
-  organisations: { name: string }[];
-  timeline: { at: string; organisation: string; setting: string; who: string }[];
-}
+/** The parts of an episode the social worker's view prints. */
+type EpisodeView = Pick<EpisodeOut, 'id' | 'nhsNumber' | 'start' | 'end' | 'accessCount' | 'timeline'>;
 
 export interface AccessMessage {
   laName?: string;
@@ -92,7 +86,7 @@ export interface AccessMessage {
   heartbeat: boolean;
   summary: string;
   accesses: AccessOut[];
-  episodes: EpisodeOut[];
+  episodes: EpisodeView[];
   /** Absent from messages made before patterns of concern existed. */
   children?: { nhsNumber: string; concerns: { text: string }[] }[];
   unknownOrganisations: string[];

@@ -343,7 +343,8 @@ function periodStart(from: Date | null, rows: AccessRow[]): Date | null {
   return first && first < from ? first : from;
 }
 
-interface EpisodeOut {
+/** An episode as an access-notification carries it (INTERFACE §4). */
+export interface EpisodeOut {
   id: string;
   nhsNumber: string;
   start: string;

@@ -35,20 +35,21 @@ export interface AccessSummary {
   orgName: string | null;
 }
 
-interface HistoryRow {
-  id: string;
-  accessed_at: Date;
-  person_key: string;
-  accessor_kind: 'health-user' | 'health-system';
-  accessor_name: string;
-  job_role_code: string;
-  job_role_display: string;
-  user_id: string | null;
-  role_profile_id: string | null;
-  asid: string | null;
-  org_code: string;
-  org_name: string | null;
-}
+/** The access columns the history shows, and the organisation's name from the directory. */
+type HistoryRow = Pick<
+  AccessEventTable,
+  | 'id'
+  | 'accessed_at'
+  | 'person_key'
+  | 'accessor_kind'
+  | 'accessor_name'
+  | 'job_role_code'
+  | 'job_role_display'
+  | 'user_id'
+  | 'role_profile_id'
+  | 'asid'
+  | 'org_code'
+> & { org_name: string | null };
 
 /**
  * Keep the newest access of each person and drop that person's earlier ones that fall within 24
