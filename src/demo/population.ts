@@ -6,11 +6,17 @@
  * a mother with one to three children sharing her family name, babies linked to their mother, a
  * few restricted (sensitive), superseded, invalidated and deceased records. Ages are reckoned from a
  * fixed reference date so the population does not change from day to day.
+ *
+ * Every person has a home postcode, shared by the household: an outward code of a town in the demo
+ * directory and a made-up inward code. Restricted people have one too (PDS holds it); the service
+ * never gives it out. Postcodes come from their own random stream, so adding them left every name,
+ * number and date the seed gave before exactly as it was.
  */
 import { addDays, addYears, type IsoDate } from '../domain/dates.ts';
 import { nextValidNhsNumber } from '../domain/nhs-number.ts';
 import type { PersonTable } from '../store/schema.ts';
 import { FAMILY_NAMES, GIVEN_NAMES_FEMALE, GIVEN_NAMES_MALE } from './names.ts';
+import { DEMO_ORGANISATIONS } from './world-directory.ts';
 
 export const POPULATION_REFERENCE_DATE: IsoDate = '2026-11-01';
 /** Generated people take numbers from here; lower 999 numbers are kept for the storyboards and tests. */
@@ -30,6 +36,8 @@ export interface StoryPerson {
   status?: 'superseded' | 'invalidated';
   supersededBy?: string;
   sensitive?: boolean;
+  /** Home postcode (held for a restricted person too, never given out for one). */
+  postcode: string;
 }
 
 /** The storyboard people. Numbers and details are referred to by the README, the demo and tests. */
@@ -41,6 +49,7 @@ export const STORY_PEOPLE: readonly StoryPerson[] = [
     birthDate: '2021-05-02',
     gender: 'male',
     role: 'Johnny: child protection plan, A&E on a Friday night',
+    postcode: 'E1 4DG',
   },
   {
     nhsNumber: '9990000026',
@@ -49,6 +58,7 @@ export const STORY_PEOPLE: readonly StoryPerson[] = [
     birthDate: '2007-03-14',
     gender: 'female',
     role: 'Tracy: 19, unborn child protection plan (Birmingham), found in London',
+    postcode: 'B15 2TT',
   },
   {
     nhsNumber: '9990000034',
@@ -57,6 +67,7 @@ export const STORY_PEOPLE: readonly StoryPerson[] = [
     birthDate: '2014-07-09',
     gender: 'female',
     role: 'Lucy: looked-after child, A&E',
+    postcode: 'WN1 3LD',
   },
   {
     nhsNumber: '9990000042',
@@ -65,6 +76,7 @@ export const STORY_PEOPLE: readonly StoryPerson[] = [
     birthDate: '1994-02-11',
     gender: 'female',
     role: "Sharon: Johnny's mother (an adult with no plan)",
+    postcode: 'E1 4DG',
   },
   {
     nhsNumber: '9990000069',
@@ -73,6 +85,7 @@ export const STORY_PEOPLE: readonly StoryPerson[] = [
     birthDate: '2018-09-23',
     gender: 'male',
     role: 'Mason: child protection plan (Staffordshire), the 111-ambulance-A&E-ward flood',
+    postcode: 'ST5 2QE',
   },
   {
     nhsNumber: '9990000077',
@@ -81,6 +94,7 @@ export const STORY_PEOPLE: readonly StoryPerson[] = [
     birthDate: '2016-01-30',
     gender: 'female',
     role: 'Amelia: restricted (sensitive) record: uploads get CPR02',
+    postcode: 'LS6 2QB',
     sensitive: true,
   },
   {
@@ -90,6 +104,7 @@ export const STORY_PEOPLE: readonly StoryPerson[] = [
     birthDate: '2012-11-05',
     gender: 'male',
     role: 'Oliver: current number of a merged record',
+    postcode: 'M8 9HX',
   },
   {
     nhsNumber: '9990000085',
@@ -98,6 +113,7 @@ export const STORY_PEOPLE: readonly StoryPerson[] = [
     birthDate: '2012-11-05',
     gender: 'male',
     role: "Oliver's old number, superseded by 9990000093: uploads get CPR05",
+    postcode: 'M8 9HX',
     status: 'superseded',
     supersededBy: '9990000093',
   },
@@ -108,6 +124,7 @@ export const STORY_PEOPLE: readonly StoryPerson[] = [
     birthDate: '2019-06-17',
     gender: 'female',
     role: 'Ruby: invalidated number (adoption): uploads get CPR05 with no replacement',
+    postcode: 'NG7 2RD',
     status: 'invalidated',
   },
   {
@@ -117,6 +134,7 @@ export const STORY_PEOPLE: readonly StoryPerson[] = [
     birthDate: '2009-12-02',
     gender: 'male',
     role: 'Leo: turns 18 on 2027-12-02, when his plans stop being visible',
+    postcode: 'S10 3FQ',
   },
   {
     nhsNumber: '9990000123',
@@ -125,6 +143,7 @@ export const STORY_PEOPLE: readonly StoryPerson[] = [
     birthDate: '2020-03-29',
     gender: 'female',
     role: 'Ava: records from two local authorities after a move',
+    postcode: 'CV2 4NU',
   },
   {
     nhsNumber: '9990000131',
@@ -133,6 +152,25 @@ export const STORY_PEOPLE: readonly StoryPerson[] = [
     birthDate: '2017-08-14',
     gender: 'male',
     role: 'Noah: a hyphenated family name (matches SMITH JONES)',
+    postcode: 'NE6 5AD',
+  },
+  {
+    nhsNumber: '9990000220',
+    familyName: 'WILLIAMS',
+    givenNames: ['Jack'],
+    birthDate: '2019-04-04',
+    gender: 'male',
+    role: 'Jack (Leeds): two children with the same name and date of birth: a search by name and date of birth must ask to refine; the postcode tells them apart',
+    postcode: 'LS9 7HE',
+  },
+  {
+    nhsNumber: '9990000298',
+    familyName: 'WILLIAMS',
+    givenNames: ['Jack'],
+    birthDate: '2019-04-04',
+    gender: 'male',
+    role: 'Jack (Bristol): two children with the same name and date of birth: a search by name and date of birth must ask to refine; the postcode tells them apart',
+    postcode: 'BS2 8JQ',
   },
 ];
 
@@ -162,6 +200,26 @@ export function prng(seed: number): () => number {
   return next;
 }
 
+/**
+ * Outward codes of the towns the demo directory's organisations are in (`B15`, `E11`, `ST4`, `LS9`...),
+ * once each, in directory order.
+ */
+export const DEMO_OUTWARD_CODES: readonly string[] = [
+  ...new Set(DEMO_ORGANISATIONS.flatMap((o) => (o.postcode ? [o.postcode.split(' ')[0]!] : []))),
+];
+
+/** The letters Royal Mail uses in inward codes (no C, I, K, M, O or V). */
+const INWARD_LETTERS = 'ABDEFGHJLNPQRSTUWXYZ';
+
+/** A postcode from a random stream: a directory town's outward code and a made-up inward code (`4TT`). */
+function postcodeFrom(rand: () => number): string {
+  const outward = DEMO_OUTWARD_CODES[Math.floor(rand() * DEMO_OUTWARD_CODES.length)]!;
+  const digit = Math.floor(rand() * 10);
+  const a = INWARD_LETTERS[Math.floor(rand() * INWARD_LETTERS.length)]!;
+  const b = INWARD_LETTERS[Math.floor(rand() * INWARD_LETTERS.length)]!;
+  return `${outward} ${digit}${a}${b}`;
+}
+
 export function storyRows(): PersonRow[] {
   // Replacements must exist before the numbers they supersede (foreign key), so actives go first.
   const ordered = [...STORY_PEOPLE].sort((a, b) => Number(!!a.status) - Number(!!b.status));
@@ -174,6 +232,7 @@ export function storyRows(): PersonRow[] {
     sensitive: p.sensitive ?? false,
     death_date: null,
     mother_nhs_number: null,
+    postcode: p.postcode,
     status: p.status ?? 'active',
     superseded_by: p.supersededBy ?? null,
     inactive_since: p.status ? new Date('2026-06-01T09:00:00Z') : null,
@@ -187,6 +246,8 @@ export function storyRows(): PersonRow[] {
 export function* generatePopulation(count: number, seed: number): Generator<PersonRow> {
   if (count > MAX_GENERATED_PEOPLE) throw new Error(`at most ${MAX_GENERATED_PEOPLE} generated people`);
   const rand = prng(seed);
+  // Postcodes draw from a stream of their own, so they never shift what `rand` gives the rest.
+  const placeRand = prng((seed ^ 0x5f3759df) >>> 0);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
   let nine = FIRST_GENERATED_NINE;
   const nextNumber = () => {
@@ -213,6 +274,7 @@ export function* generatePopulation(count: number, seed: number): Generator<Pers
     gender: 'male' | 'female',
     birthDate: IsoDate,
     mother: string | null,
+    postcode: string,
   ): PersonRow => ({
     nhs_number: nextNumber(),
     family_name: familyName.toUpperCase(),
@@ -222,6 +284,7 @@ export function* generatePopulation(count: number, seed: number): Generator<Pers
     sensitive: rand() < 0.004,
     death_date: null,
     mother_nhs_number: mother,
+    postcode,
     status: 'active',
     superseded_by: null,
     inactive_since: null,
@@ -247,7 +310,8 @@ export function* generatePopulation(count: number, seed: number): Generator<Pers
 
   while (made < count) {
     const familyName = pick(FAMILY_NAMES);
-    const motherRow = person(familyName, 'female', birthDateFor(18, 45), null);
+    const home = postcodeFrom(placeRand);
+    const motherRow = person(familyName, 'female', birthDateFor(18, 45), null, home);
     if (rand() < 0.0015) motherRow.death_date = addDays(POPULATION_REFERENCE_DATE, -Math.floor(rand() * 900));
     yield* emit(motherRow);
     const motherAge =
@@ -260,7 +324,7 @@ export function* generatePopulation(count: number, seed: number): Generator<Pers
       const gender = rand() < 0.5 ? 'female' : 'male';
       // Most children share their mother's family name; some carry another parent's.
       const childName = rand() < 0.8 ? familyName : pick(FAMILY_NAMES);
-      const child = person(childName, gender, birthDate, isBaby ? motherRow.nhs_number : null);
+      const child = person(childName, gender, birthDate, isBaby ? motherRow.nhs_number : null, home);
       if (rand() < 0.001) {
         child.status = 'invalidated';
         child.inactive_since = new Date('2024-09-01T10:00:00Z');

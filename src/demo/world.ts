@@ -88,6 +88,7 @@ async function insertPeople(trx: Tx, now: Date, sources: Iterable<PersonRow>[]):
         sensitive: 'boolean',
         death_date: 'date',
         mother_nhs_number: 'text',
+        postcode: 'text',
         status: 'text',
         superseded_by: 'text',
         inactive_since: 'timestamptz',

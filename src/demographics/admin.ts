@@ -28,6 +28,7 @@ import {
   type SupersedeResult,
   supersedePerson,
 } from './register.ts';
+import { normalisePostcode } from './search.ts';
 import { GENDERS, type Gender } from './types.ts';
 
 /** Told about register changes inside the transaction that makes them. */
@@ -50,6 +51,8 @@ export interface PersonBody {
   gender?: string;
   sensitive?: boolean;
   deathDate?: string | null;
+  /** The home address's full postcode, in any case, with or without its space; null clears it. */
+  postcode?: string | null;
 }
 
 function gender(field: string, raw: unknown): Gender | undefined {
@@ -57,6 +60,14 @@ function gender(field: string, raw: unknown): Gender | undefined {
   if (!GENDERS.includes(raw as Gender))
     throw invalidValue(field, `${field} must be one of ${GENDERS.join(', ')}`);
   return raw as Gender;
+}
+
+/** A full UK postcode, normalised (`b152tt` is `B15 2TT`); null clears it; left out keeps what is held. */
+function postcode(field: string, raw: unknown): string | null | undefined {
+  if (raw === undefined || raw === null) return raw;
+  const normalised = typeof raw === 'string' ? normalisePostcode(raw) : null;
+  if (normalised === null) throw invalidValue(field, `${field} must be a full UK postcode, like B15 2TT`);
+  return normalised;
 }
 
 export async function adminPutPerson(
@@ -83,6 +94,7 @@ export async function adminPutPerson(
     gender: gender('gender', body.gender),
     sensitive: body.sensitive,
     deathDate,
+    postcode: postcode('postcode', body.postcode),
   };
   return transact(deps.db, async (trx) => {
     const result = await putPerson(trx, now, nhsNumber, input);

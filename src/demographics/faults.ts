@@ -1,9 +1,16 @@
 /**
  * A demographics service that can be switched off (demo mode's `/dev/faults`), so an outage can be
- * rehearsed end to end: while off, every trace fails exactly as a real outage would.
+ * rehearsed end to end: while off, every trace and search fails exactly as a real outage would.
  */
 import type { NhsNumber } from '../domain/nhs-number.ts';
-import { type DemographicsService, DemographicsUnavailable, type Trace, type TraceContext } from './types.ts';
+import {
+  type DemographicsQuery,
+  type DemographicsSearchResult,
+  type DemographicsService,
+  DemographicsUnavailable,
+  type Trace,
+  type TraceContext,
+} from './types.ts';
 
 export class SwitchableDemographics implements DemographicsService {
   #available = true;
@@ -23,8 +30,17 @@ export class SwitchableDemographics implements DemographicsService {
   }
 
   async trace(nhsNumbers: readonly NhsNumber[], ctx: TraceContext): Promise<Map<string, Trace>> {
+    this.#check();
+    return this.inner.trace(nhsNumbers, ctx);
+  }
+
+  async search(query: DemographicsQuery, ctx: TraceContext): Promise<DemographicsSearchResult> {
+    this.#check();
+    return this.inner.search(query, ctx);
+  }
+
+  #check(): void {
     if (!this.#available)
       throw new DemographicsUnavailable('the demographics service is unavailable (simulated outage)');
-    return this.inner.trace(nhsNumbers, ctx);
   }
 }

@@ -9,8 +9,8 @@ import type { AddressInfo } from 'node:net';
 import type { Patient } from 'fhir/r4.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type NhsNumber, nhsNumber } from '../domain/nhs-number.ts';
-import { type PdsClientOptions, PdsFhirClient, patientToTrace } from './pds-client.ts';
-import { DemographicsUnavailable, type TraceContext } from './types.ts';
+import { type PdsClientOptions, PdsFhirClient, patientToTrace, searchParameters } from './pds-client.ts';
+import { type DemographicsQuery, DemographicsUnavailable, type TraceContext } from './types.ts';
 
 const ctx: TraceContext = { db: undefined as never };
 const TOKEN = 'test-access-token';
@@ -132,6 +132,8 @@ let server: Server;
 let baseUrl: string;
 /** Every request the fake saw: the NHS number in the path and the headers. */
 let requests: { nhsNumber: string; headers: IncomingHttpHeaders }[] = [];
+/** Every search the fake saw: the raw query string, its parameters and the headers. */
+let searches: { search: string; params: URLSearchParams; headers: IncomingHttpHeaders }[] = [];
 let inFlight = 0;
 let maxInFlight = 0;
 /** Added to every answer (to observe concurrency). */
@@ -233,9 +235,69 @@ async function answer(n: string, headers: IncomingHttpHeaders, res: ServerRespon
   }
 }
 
+/** A searchset Bundle as PDS answers a search (after sandbox/src/services/patient-searcher.js). */
+function searchset(patients: Patient[]) {
+  return {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    timestamp: '2026-11-20T10:00:00+00:00',
+    total: patients.length,
+    entry: patients.map((p) => ({
+      fullUrl: `https://api.service.nhs.uk/personal-demographics/FHIR/R4/Patient/${p.id}`,
+      search: { score: 1 },
+      resource: p,
+    })),
+  };
+}
+
+const TOO_MANY = outcome('TOO_MANY_MATCHES', 'Too Many Matches', 'multiple-matches');
+
+/** The fake's searches, chosen by the family name asked for. */
+async function answerSearch(params: URLSearchParams, headers: IncomingHttpHeaders, res: ServerResponse) {
+  if (headers.authorization !== `Bearer ${TOKEN}`) {
+    return send(res, 401, outcome('ACCESS_DENIED', 'Access Denied - Unauthorised', 'forbidden'));
+  }
+  switch (params.get('family')) {
+    case 'Smith':
+      return send(res, 200, searchset([pdsPatient(FOUND)]));
+    case 'Nobody':
+      return send(res, 200, { resourceType: 'Bundle', type: 'searchset', total: 0 });
+    case 'Many':
+      return send(res, 200, TOO_MANY);
+    case 'SandboxMany':
+      // The PDS sandbox answers TOO_MANY_MATCHES with 400.
+      return send(res, 400, TOO_MANY);
+    case 'Two':
+      return send(res, 200, searchset([pdsPatient(FOUND), pdsPatient(SURVIVOR)]));
+    case 'Restricted':
+      return send(res, 200, searchset([restricted(pdsPatient(RESTRICTED))]));
+    case 'Flaky':
+      if (searches.length === 1)
+        return send(res, 500, outcome('SERVICE_ERROR', 'Service error', 'exception'));
+      return send(res, 200, searchset([pdsPatient(FLAKY)]));
+    case 'Down':
+      return send(res, 503, outcome('SERVICE_UNAVAILABLE', 'Service unavailable', 'timeout'), {
+        'retry-after': '0',
+      });
+    case 'Invalid':
+      return send(res, 400, outcome('INVALID_SEARCH_DATA', 'Invalid search data provided', 'invalid'));
+    case 'NotABundle':
+      return send(res, 200, pdsPatient(FOUND));
+    default:
+      return send(res, 200, searchset([]));
+  }
+}
+
 beforeAll(async () => {
   server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method === 'GET' && url.pathname === `${BASE_PATH}/Patient`) {
+      searches.push({ search: url.search, params: url.searchParams, headers: req.headers });
+      answerSearch(url.searchParams, req.headers, res).catch(() =>
+        send(res, 500, outcome('SERVICE_ERROR', 'Service error', 'exception')),
+      );
+      return;
+    }
     const m = url.pathname.startsWith(`${BASE_PATH}/Patient/`)
       ? url.pathname.slice(`${BASE_PATH}/Patient/`.length)
       : undefined;
@@ -263,6 +325,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   requests = [];
+  searches = [];
   inFlight = 0;
   maxInFlight = 0;
   delayMs = 0;
@@ -303,6 +366,7 @@ describe('PdsFhirClient', () => {
         sensitive: false,
         deathDate: null,
         motherNhsNumber: null,
+        postcode: 'LS1 6AE',
       },
     });
   });
@@ -317,9 +381,12 @@ describe('PdsFhirClient', () => {
     });
   });
 
-  it('marks a restricted (R) record sensitive', async () => {
+  it('marks a restricted (R) record sensitive, with no postcode', async () => {
     const trace = await traceOne(RESTRICTED);
-    expect(trace).toMatchObject({ status: 'found', person: { nhsNumber: RESTRICTED, sensitive: true } });
+    expect(trace).toMatchObject({
+      status: 'found',
+      person: { nhsNumber: RESTRICTED, sensitive: true, postcode: null },
+    });
     expect(trace?.status === 'found' && trace.person.familyName).toBe('Smith');
   });
 
@@ -335,6 +402,7 @@ describe('PdsFhirClient', () => {
         sensitive: true,
         deathDate: null,
         motherNhsNumber: null,
+        postcode: null,
       },
     });
   });
@@ -470,6 +538,126 @@ describe('PdsFhirClient', () => {
   });
 });
 
+describe('PdsFhirClient.search', () => {
+  const jane: DemographicsQuery = { familyName: 'Smith', givenName: 'Jane', birthDate: '2015-03-01' };
+
+  it('answers one with the Patient found, its home postcode included', async () => {
+    expect(await client().search(jane, ctx)).toEqual({
+      status: 'one',
+      person: {
+        nhsNumber: FOUND,
+        familyName: 'Smith',
+        givenNames: ['Jane', 'Adele'],
+        birthDate: '2015-03-01',
+        gender: 'female',
+        sensitive: false,
+        deathDate: null,
+        motherNhsNumber: null,
+        postcode: 'LS1 6AE',
+      },
+    });
+    expect(searches).toHaveLength(1);
+  });
+
+  it('answers none for an empty searchset', async () => {
+    expect(await client().search({ ...jane, familyName: 'Nobody' }, ctx)).toEqual({ status: 'none' });
+  });
+
+  it('answers several for TOO_MANY_MATCHES (200, as documented, or 400, as the sandbox does), never a list', async () => {
+    expect(await client().search({ ...jane, familyName: 'Many' }, ctx)).toEqual({ status: 'several' });
+    expect(await client().search({ ...jane, familyName: 'SandboxMany' }, ctx)).toEqual({ status: 'several' });
+    expect(await client().search({ ...jane, familyName: 'Two' }, ctx)).toEqual({ status: 'several' });
+  });
+
+  it('answers a restricted patient as sensitive, with no postcode', async () => {
+    const result = await client().search({ ...jane, familyName: 'Restricted' }, ctx);
+    expect(result).toMatchObject({
+      status: 'one',
+      person: { nhsNumber: RESTRICTED, sensitive: true, postcode: null, familyName: 'Smith' },
+    });
+  });
+
+  it('builds the query string PDS documents: eq date, optional gender and postcode, one result at most', async () => {
+    await client().search(jane, ctx);
+    expect(searches[0]!.search).toBe('?family=Smith&given=Jane&birthdate=eq2015-03-01&_max-results=1');
+    await client().search({ ...jane, gender: 'female', postcode: 'LS1 6AE' }, ctx);
+    expect(searches[1]!.search).toBe(
+      '?family=Smith&given=Jane&birthdate=eq2015-03-01&gender=female&address-postalcode=LS1%206AE&_max-results=1',
+    );
+  });
+
+  it('keeps wildcards and percent-encodes everything else (spaces, accents, ampersands)', async () => {
+    const query: DemographicsQuery = {
+      familyName: "O'Brien-Kociński",
+      givenName: 'Zo*',
+      birthDate: '2019-04-04',
+      postcode: 'B15*',
+    };
+    expect(searchParameters(query)).toBe(
+      "family=O'Brien-Koci%C5%84ski&given=Zo*&birthdate=eq2019-04-04&address-postalcode=B15*&_max-results=1",
+    );
+    expect(searchParameters({ ...query, familyName: 'Smith & Jones', givenName: 'Mary Ann' })).toContain(
+      'family=Smith%20%26%20Jones&given=Mary%20Ann&',
+    );
+    await client().search(query, ctx);
+    expect(searches[0]!.params.get('family')).toBe("O'Brien-Kociński");
+    expect(searches[0]!.params.get('given')).toBe('Zo*');
+    expect(searches[0]!.params.get('address-postalcode')).toBe('B15*');
+  });
+
+  it('sends the same headers as a trace', async () => {
+    await client().search(jane, ctx);
+    const { headers } = searches[0]!;
+    expect(headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(headers.accept).toBe('application/fhir+json');
+    expect(headers['x-request-id']).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+  });
+
+  it('retries a 500 with the same X-Request-ID and uses the answer that follows', async () => {
+    const result = await client().search({ ...jane, familyName: 'Flaky' }, ctx);
+    expect(result).toMatchObject({ status: 'one', person: { nhsNumber: FLAKY } });
+    expect(searches).toHaveLength(2);
+    expect(searches[0]!.headers['x-request-id']).toBe(searches[1]!.headers['x-request-id']);
+  });
+
+  it('throws DemographicsUnavailable when PDS stays at 503, after a bounded number of attempts', async () => {
+    const err = await client({ retries: 2 })
+      .search({ ...jane, familyName: 'Down' }, ctx)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DemographicsUnavailable);
+    expect((err as Error).message).toMatch(/3 attempt\(s\).*503 SERVICE_UNAVAILABLE/);
+    expect(searches).toHaveLength(3);
+  });
+
+  it('never reads a refusal or an answer it does not recognise as none', async () => {
+    await expect(client({ accessToken: 'expired' }).search(jane, ctx)).rejects.toThrow(
+      /refused the credential.*401 ACCESS_DENIED/,
+    );
+    await expect(client().search({ ...jane, familyName: 'Invalid' }, ctx)).rejects.toThrow(
+      /400 INVALID_SEARCH_DATA/,
+    );
+    await expect(client().search({ ...jane, familyName: 'NotABundle' }, ctx)).rejects.toThrow(
+      /without a Bundle/,
+    );
+    await expect(client({ baseUrl: `${baseUrl}/wrong` }).search(jane, ctx)).rejects.toBeInstanceOf(
+      DemographicsUnavailable,
+    );
+    expect(searches.filter((s) => s.params.get('family') === 'Invalid')).toHaveLength(1);
+  });
+
+  it('throws DemographicsUnavailable when nothing listens', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    await expect(
+      client({ baseUrl: `http://127.0.0.1:${port}`, retries: 1 }).search(jane, ctx),
+    ).rejects.toThrow(/network error/);
+  });
+});
+
 describe('patientToTrace', () => {
   const today = '2026-05-01';
 
@@ -543,6 +731,34 @@ describe('patientToTrace', () => {
     expect(() => patientToTrace(FOUND, pdsPatient(FOUND, { birthDate: '15/03/2015' }), today)).toThrow(
       DemographicsUnavailable,
     );
+  });
+
+  it('takes the postcode of the home address in force, normalised; none when there is no such address', () => {
+    const moved = pdsPatient(FOUND, {
+      address: [
+        { use: 'home', period: { start: '2015-03-01', end: '2022-06-30' }, postalCode: 'LS1 6AE' },
+        { use: 'temp', period: { start: '2026-01-01' }, postalCode: 'M13 9WL' },
+        { use: 'home', period: { start: '2022-07-01' }, postalCode: 'b152tt' },
+        { use: 'home', period: { start: '2027-01-01' }, postalCode: 'BS2 8EG' },
+      ],
+    });
+    expect(patientToTrace(FOUND, moved, today)).toMatchObject({ person: { postcode: 'B15 2TT' } });
+    const noPeriod = pdsPatient(FOUND, { address: [{ use: 'home', postalCode: 'E1 1BB' }] });
+    expect(patientToTrace(FOUND, noPeriod, today)).toMatchObject({ person: { postcode: 'E1 1BB' } });
+    const abroad = pdsPatient(FOUND, { address: [{ use: 'home', postalCode: '75001' }] });
+    expect(patientToTrace(FOUND, abroad, today)).toMatchObject({ person: { postcode: null } });
+    const { address: _a, ...noAddress } = pdsPatient(FOUND);
+    expect(patientToTrace(FOUND, noAddress as Patient, today)).toMatchObject({ person: { postcode: null } });
+  });
+
+  it('never gives a restricted record a postcode, even if PDS sent its address', () => {
+    const patient = pdsPatient(RESTRICTED, {
+      meta: { security: [{ system: SECURITY_SYSTEM, code: 'R', display: 'restricted' }] },
+    });
+    expect(patient.address?.[0]?.postalCode).toBe('LS1 6AE');
+    expect(patientToTrace(RESTRICTED, patient, today)).toMatchObject({
+      person: { sensitive: true, postcode: null },
+    });
   });
 
   it('treats a record with no security label as unrestricted', () => {

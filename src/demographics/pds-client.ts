@@ -1,7 +1,7 @@
 /**
  * Demographics adapter for the real NHS Personal Demographics Service (PDS) FHIR API (R4).
  *
- * One `GET {base}/Patient/{nhsNumber}` per distinct number, a few at a time. What PDS answers, and
+ * Trace: one `GET {base}/Patient/{nhsNumber}` per distinct number, a few at a time. What PDS answers, and
  * what we make of it (from the PDS FHIR API's OpenAPI specification, NHSDigital/personal-demographics-service-api):
  * - 200 with a Patient whose `id` is the number asked for: found.
  * - 200 with a Patient whose `id` differs: the number was superseded (merged); PDS answers with the surviving record.
@@ -12,13 +12,31 @@
  * - 408, 429, 5xx, network errors and timeouts: retried a bounded number of times, then the whole call fails.
  * Any failure throws `DemographicsUnavailable` for the whole `trace()`: callers must apply nothing rather
  * than treat a number PDS did not answer for as "not found".
+ *
+ * Search (trace by demographics): one `GET {base}/Patient?family=&given=&birthdate=eq{date}[&gender=]
+ * [&address-postalcode=]&_max-results=1` (a non-fuzzy search; names and postcode may end with `*`), with the
+ * same headers, retries and timeouts. PDS answers (paths/patient-search.yaml):
+ * - 200 with a `searchset` Bundle of 0 or 1 Patients: none, or that one (a superseded record is answered by
+ *   the surviving one; invalidated records are never returned). More than one entry, or a `total` above 1: several.
+ * - 200 with an OperationOutcome coded `TOO_MANY_MATCHES`: several (the user refines the search). The PDS
+ *   sandbox answers it with 400, so a 400 `TOO_MANY_MATCHES` is read the same way.
+ * - Restricted patients come back labelled R or V and without an address: sensitive, postcode null. PDS
+ *   returns no restricted patient at all to a search with a postcode.
+ * - Anything else, as for trace: retried (408, 429, 5xx, network errors, timeouts) or a failure, which throws
+ *   `DemographicsUnavailable` — never read as "none".
+ *
+ * The postcode a Patient gives is its home address's (`use` home, period in force), normalised; null when
+ * there is none, it is not a UK postcode, or the record is restricted.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { HumanName, Patient } from 'fhir/r4.js';
+import type { Address, HumanName, Patient } from 'fhir/r4.js';
 import { type IsoDate, isIsoDate, londonDateOf } from '../domain/dates.ts';
 import { isValidNhsNumber, type NhsNumber } from '../domain/nhs-number.ts';
+import { normalisePostcode } from './search.ts';
 import {
+  type DemographicsQuery,
+  type DemographicsSearchResult,
   type DemographicsService,
   DemographicsUnavailable,
   GENDERS,
@@ -47,6 +65,12 @@ export interface PdsClientOptions {
 const NHS_NUMBER_SYSTEM = 'https://fhir.nhs.uk/Id/nhs-number';
 /** The longest a `Retry-After` from PDS is allowed to hold one lookup up, so a call stays bounded. */
 const MAX_RETRY_AFTER_MS = 5_000;
+
+/** One attempt's outcome: an answer, or a transient failure worth another attempt. */
+type Attempt<T> = { kind: 'answer'; value: T } | { kind: 'retry'; reason: string; retryAfterMs?: number };
+
+/** Reads a PDS answer that is neither transient (retried) nor a refused credential. Throws when it cannot. */
+type Reader<T> = (status: number, text: string, requestId: string) => T;
 
 export class PdsFhirClient implements DemographicsService {
   readonly kind = 'pds' as const;
@@ -96,13 +120,34 @@ export class PdsFhirClient implements DemographicsService {
     return results;
   }
 
+  async search(query: DemographicsQuery, _ctx: TraceContext): Promise<DemographicsSearchResult> {
+    const url = `${this.baseUrl}/Patient?${searchParameters(query)}`;
+    try {
+      return await this.call(url, new AbortController().signal, (status, text, requestId) =>
+        readSearch(status, text, requestId),
+      );
+    } catch (err) {
+      if (err instanceof DemographicsUnavailable) throw err;
+      throw unavailable(`PDS search failed unexpectedly: ${describe(err)}`, err);
+    }
+  }
+
   /** One number, retried while PDS's failures look transient. */
-  private async lookUp(nhsNumber: string, stop: AbortSignal): Promise<Trace> {
+  private lookUp(nhsNumber: string, stop: AbortSignal): Promise<Trace> {
+    return this.call(
+      `${this.baseUrl}/Patient/${encodeURIComponent(nhsNumber)}`,
+      stop,
+      (status, text, requestId) => readRetrieval(nhsNumber, status, text, requestId),
+    );
+  }
+
+  /** One request, retried while PDS's failures look transient; `read` makes sense of the answer. */
+  private async call<T>(url: string, stop: AbortSignal, read: Reader<T>): Promise<T> {
     // PDS asks for the same X-Request-ID when a request is retried (its SERVICE_UNAVAILABLE diagnostics say so).
     const requestId = randomUUID();
     for (let attempt = 0; ; attempt++) {
-      const outcome = await this.attempt(nhsNumber, requestId, stop);
-      if (outcome.kind === 'answer') return outcome.trace;
+      const outcome = await this.attempt(url, requestId, stop, read);
+      if (outcome.kind === 'answer') return outcome.value;
       if (attempt >= this.retries) {
         throw unavailable(
           `PDS did not answer after ${attempt + 1} attempt(s): ${outcome.reason} (X-Request-ID ${requestId})`,
@@ -114,11 +159,12 @@ export class PdsFhirClient implements DemographicsService {
     }
   }
 
-  private async attempt(
-    nhsNumber: string,
+  private async attempt<T>(
+    url: string,
     requestId: string,
     stop: AbortSignal,
-  ): Promise<{ kind: 'answer'; trace: Trace } | { kind: 'retry'; reason: string; retryAfterMs?: number }> {
+    read: Reader<T>,
+  ): Promise<Attempt<T>> {
     const headers: Record<string, string> = { Accept: 'application/fhir+json', 'X-Request-ID': requestId };
     const token = await this.token();
     if (token) headers.Authorization = `Bearer ${token}`;
@@ -128,10 +174,7 @@ export class PdsFhirClient implements DemographicsService {
     let retryAfter: string | null;
     try {
       const signal = AbortSignal.any([stop, AbortSignal.timeout(this.timeoutMs)]);
-      const res = await this.fetchImpl(`${this.baseUrl}/Patient/${encodeURIComponent(nhsNumber)}`, {
-        headers,
-        signal,
-      });
+      const res = await this.fetchImpl(url, { headers, signal });
       status = res.status;
       retryAfter = res.headers.get('retry-after');
       text = await res.text();
@@ -143,35 +186,15 @@ export class PdsFhirClient implements DemographicsService {
       return { kind: 'retry', reason: `network error: ${describe(err)}` };
     }
 
-    if (status === 200) {
-      const body = parseJson(text);
-      if (!isObject(body) || body.resourceType !== 'Patient') {
-        throw unavailable(`PDS answered 200 without a Patient resource (X-Request-ID ${requestId})`);
-      }
-      return { kind: 'answer', trace: patientToTrace(nhsNumber, body as unknown as Patient) };
-    }
-    const code = errorCode(parseJson(text));
-    const what = `HTTP ${status}${code ? ` ${code}` : ''}`;
     if (status === 408 || status === 429 || status >= 500) {
-      return { kind: 'retry', reason: what, retryAfterMs: retryAfterMs(retryAfter) };
-    }
-    if (status === 404 && code === 'RESOURCE_NOT_FOUND') {
-      return { kind: 'answer', trace: { status: 'not-found', nhsNumber } };
-    }
-    if (status === 404 && code === 'INVALIDATED_RESOURCE') {
-      return { kind: 'answer', trace: { status: 'invalidated', nhsNumber } };
-    }
-    if (status === 400 && code === 'INVALID_RESOURCE_ID') {
-      return { kind: 'answer', trace: { status: 'not-found', nhsNumber } };
+      return { kind: 'retry', reason: statusText(status, text), retryAfterMs: retryAfterMs(retryAfter) };
     }
     if (status === 401 || status === 403) {
-      throw unavailable(`PDS refused the credential (${what}, X-Request-ID ${requestId})`);
+      throw unavailable(
+        `PDS refused the credential (${statusText(status, text)}, X-Request-ID ${requestId})`,
+      );
     }
-    if (status === 404) {
-      // Not a PDS "no such patient": most likely a wrong base URL. Never read it as "not found".
-      throw unavailable(`PDS answered ${what} without a recognised error code; is the base URL right?`);
-    }
-    throw unavailable(`PDS answered ${what} unexpectedly (X-Request-ID ${requestId})`);
+    return { kind: 'answer', value: read(status, text, requestId) };
   }
 
   private async token(): Promise<string | undefined> {
@@ -182,6 +205,81 @@ export class PdsFhirClient implements DemographicsService {
       throw unavailable(`could not obtain an access token for PDS: ${describe(err)}`, err);
     }
   }
+}
+
+/** `HTTP 503 SERVICE_UNAVAILABLE`: the status and the Spine error code, if the body carries one. */
+function statusText(status: number, text: string): string {
+  const code = errorCode(parseJson(text));
+  return `HTTP ${status}${code ? ` ${code}` : ''}`;
+}
+
+/** A retrieval's answer (not transient, not a refused credential) as a Trace, or a failure. */
+function readRetrieval(nhsNumber: string, status: number, text: string, requestId: string): Trace {
+  if (status === 200) {
+    const body = parseJson(text);
+    if (!isObject(body) || body.resourceType !== 'Patient') {
+      throw unavailable(`PDS answered 200 without a Patient resource (X-Request-ID ${requestId})`);
+    }
+    return patientToTrace(nhsNumber, body as unknown as Patient);
+  }
+  const code = errorCode(parseJson(text));
+  const what = statusText(status, text);
+  if (status === 404 && code === 'RESOURCE_NOT_FOUND') return { status: 'not-found', nhsNumber };
+  if (status === 404 && code === 'INVALIDATED_RESOURCE') return { status: 'invalidated', nhsNumber };
+  if (status === 400 && code === 'INVALID_RESOURCE_ID') return { status: 'not-found', nhsNumber };
+  if (status === 404) {
+    // Not a PDS "no such patient": most likely a wrong base URL. Never read it as "not found".
+    throw unavailable(`PDS answered ${what} without a recognised error code; is the base URL right?`);
+  }
+  throw unavailable(`PDS answered ${what} unexpectedly (X-Request-ID ${requestId})`);
+}
+
+/** The query string of a search: the parameters PDS documents, percent-encoded, `*` kept as the wildcard. */
+export function searchParameters(query: DemographicsQuery): string {
+  const params: [string, string][] = [
+    ['family', query.familyName],
+    ['given', query.givenName],
+    ['birthdate', `eq${query.birthDate}`],
+  ];
+  if (query.gender) params.push(['gender', query.gender]);
+  if (query.postcode) params.push(['address-postalcode', query.postcode]);
+  params.push(['_max-results', '1']);
+  return params.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+}
+
+/** A search's answer (not transient, not a refused credential): none, one or several, or a failure. */
+function readSearch(status: number, text: string, requestId: string): DemographicsSearchResult {
+  const body = parseJson(text);
+  const code = errorCode(body);
+  if ((status === 200 || status === 400) && code === 'TOO_MANY_MATCHES') return { status: 'several' };
+  if (status !== 200) {
+    throw unavailable(`PDS answered the search with ${statusText(status, text)} (X-Request-ID ${requestId})`);
+  }
+  if (!isObject(body) || body.resourceType !== 'Bundle') {
+    throw unavailable(`PDS answered the search without a Bundle (X-Request-ID ${requestId})`);
+  }
+  const entries: unknown = body.entry ?? [];
+  if (!Array.isArray(entries)) throw unexpectedBundle('entry is not a list', requestId);
+  const total: unknown = body.total;
+  if (total !== undefined && (typeof total !== 'number' || !Number.isInteger(total) || total < 0)) {
+    throw unexpectedBundle('total is not a count', requestId);
+  }
+  if (entries.length > 1 || (typeof total === 'number' && total > 1)) return { status: 'several' };
+  if (entries.length === 0) {
+    if (total !== undefined && total !== 0) throw unexpectedBundle('total and entries disagree', requestId);
+    return { status: 'none' };
+  }
+  const resource: unknown = isObject(entries[0]) ? entries[0].resource : undefined;
+  if (!isObject(resource) || resource.resourceType !== 'Patient') {
+    throw unexpectedBundle('the entry is not a Patient', requestId);
+  }
+  return { status: 'one', person: patientToPerson(resource as unknown as Patient) };
+}
+
+function unexpectedBundle(what: string, requestId: string): DemographicsUnavailable {
+  return new DemographicsUnavailable(
+    `PDS answered the search with a Bundle we cannot read: ${what} (X-Request-ID ${requestId})`,
+  );
 }
 
 /**
@@ -199,6 +297,13 @@ export function patientToTrace(
   patient: Patient,
   today: IsoDate = londonDateOf(new Date()),
 ): Trace {
+  const person = patientToPerson(patient, today);
+  if (person.nhsNumber === requested) return { status: 'found', person };
+  return { status: 'superseded', nhsNumber: requested, replacementNhsNumber: person.nhsNumber, person };
+}
+
+/** The Person a PDS Patient describes (see `patientToTrace`). */
+export function patientToPerson(patient: Patient, today: IsoDate = londonDateOf(new Date())): Person {
   if (!isObject(patient) || patient.resourceType !== 'Patient') throw unexpected('not a Patient resource');
   const id = patient.id;
   if (typeof id !== 'string' || !isValidNhsNumber(id))
@@ -209,10 +314,9 @@ export function patientToTrace(
     }
   }
   const security = securityLevel(patient);
-  const person =
-    security === 'V' ? veryRestrictedPerson(id, patient) : fullPerson(id, patient, security === 'R', today);
-  if (id === requested) return { status: 'found', person };
-  return { status: 'superseded', nhsNumber: requested, replacementNhsNumber: id, person };
+  return security === 'V'
+    ? veryRestrictedPerson(id, patient)
+    : fullPerson(id, patient, security === 'R', today);
 }
 
 function fullPerson(id: string, patient: Patient, sensitive: boolean, today: IsoDate): Person {
@@ -237,7 +341,27 @@ function fullPerson(id: string, patient: Patient, sensitive: boolean, today: Iso
     sensitive,
     deathDate: deathDate(patient),
     motherNhsNumber: null,
+    // PDS leaves a restricted record's address out; should one ever come, it is still never passed on.
+    postcode: sensitive ? null : homePostcode(patient.address, today),
   };
+}
+
+/**
+ * The postcode of the home address in force today (period absent, or started and not ended; the latest
+ * started if several), normalised. Null when there is none or it is not a UK postcode (an address
+ * abroad): a postcode only narrows a search, so its absence never fails the call.
+ */
+function homePostcode(addresses: Address[] | undefined, today: IsoDate): string | null {
+  if (addresses !== undefined && !Array.isArray(addresses)) throw unexpected('address is not a list');
+  const home = (addresses ?? []).filter((a) => isObject(a) && a.use === 'home');
+  const current = home.filter((a) => {
+    const start = a.period?.start?.slice(0, 10);
+    const end = a.period?.end?.slice(0, 10);
+    return (!start || start <= today) && (!end || end >= today);
+  });
+  const latest = [...current].sort((a, b) => compareDesc(a.period?.start ?? '', b.period?.start ?? ''))[0];
+  const raw = latest?.postalCode;
+  return typeof raw === 'string' ? normalisePostcode(raw) : null;
 }
 
 /** FHIR `date`: YYYY, YYYY-MM or YYYY-MM-DD. */
@@ -255,6 +379,7 @@ function veryRestrictedPerson(id: string, patient: Patient): Person {
     sensitive: true,
     deathDate: null,
     motherNhsNumber: null,
+    postcode: null,
   };
 }
 

@@ -5,12 +5,21 @@
  * callers that pass a `DemographicsChangeHandler`.
  */
 import { sql } from 'kysely';
-import type { IsoDate } from '../domain/dates.ts';
+import { type IsoDate, isIsoDate } from '../domain/dates.ts';
+import { normaliseName } from '../domain/matching.ts';
 import type { NhsNumber } from '../domain/nhs-number.ts';
 import { conflict, invalidValue, notFound } from '../domain/outcomes.ts';
 import type { Executor, Tx } from '../store/db.ts';
 import type { PersonTable } from '../store/schema.ts';
-import type { DemographicsService, Gender, Person, Trace, TraceContext } from './types.ts';
+import type {
+  DemographicsQuery,
+  DemographicsSearchResult,
+  DemographicsService,
+  Gender,
+  Person,
+  Trace,
+  TraceContext,
+} from './types.ts';
 
 export interface PersonInput {
   familyName: string;
@@ -19,6 +28,8 @@ export interface PersonInput {
   gender?: Gender;
   sensitive?: boolean;
   deathDate?: IsoDate | null;
+  /** A normalised full postcode (`B15 2TT`); null clears it; left out keeps what the register holds. */
+  postcode?: string | null;
 }
 
 export interface RegisteredPerson extends Person {
@@ -29,6 +40,10 @@ export interface RegisteredPerson extends Person {
   updatedAt: Date;
 }
 
+/**
+ * A register row as the service gives it out. The one place rows become people, so it is where a
+ * sensitive person's postcode is withheld: the register holds it (as PDS does), nothing returns it.
+ */
 export function toPerson(r: Pick<PersonTable, keyof PersonTable>): RegisteredPerson {
   return {
     nhsNumber: r.nhs_number,
@@ -39,6 +54,7 @@ export function toPerson(r: Pick<PersonTable, keyof PersonTable>): RegisteredPer
     sensitive: r.sensitive,
     deathDate: r.death_date,
     motherNhsNumber: r.mother_nhs_number,
+    postcode: r.sensitive ? null : r.postcode,
     status: r.status,
     supersededBy: r.superseded_by,
     inactiveSince: r.inactive_since,
@@ -84,6 +100,7 @@ export async function putPerson(
     gender: input.gender ?? (existing?.gender as Gender | undefined) ?? 'unknown',
     sensitive: input.sensitive ?? existing?.sensitive ?? false,
     death_date: input.deathDate === undefined ? (existing?.death_date ?? null) : input.deathDate,
+    postcode: input.postcode === undefined ? (existing?.postcode ?? null) : input.postcode,
     updated_at: now,
   };
   const row = existing
@@ -148,6 +165,7 @@ export async function supersedePerson(
     sensitive: old.sensitive || (target?.sensitive ?? false),
     death_date: old.death_date ?? target?.death_date ?? null,
     mother_nhs_number: target?.mother_nhs_number ?? old.mother_nhs_number,
+    postcode: old.postcode ?? target?.postcode ?? null,
     updated_at: now,
   };
   const replacement = target
@@ -211,7 +229,11 @@ export interface BirthInput {
   gender?: Gender;
 }
 
-/** Register a baby linked to its mother. The mother's number is followed if it was superseded. */
+/**
+ * Register a baby linked to its mother, at her home postcode. The mother's number is followed if it
+ * was superseded. A restricted mother's postcode is not passed on: the baby's record is not
+ * restricted, so it would show her address.
+ */
 export async function registerBirth(
   trx: Tx,
   now: Date,
@@ -255,6 +277,8 @@ export async function registerBirth(
       sensitive: false,
       death_date: null,
       mother_nhs_number: mother.nhsNumber,
+      // toPerson has already withheld a sensitive mother's postcode.
+      postcode: mother.postcode,
       status: 'active',
       created_at: now,
       updated_at: now,
@@ -300,4 +324,59 @@ export class LocalRegister implements DemographicsService {
     }
     return out;
   }
+
+  /**
+   * The people born that day (read through the birth-date index), active records only, then the
+   * names, gender and postcode compared here: see `fitsQuery`.
+   */
+  async search(query: DemographicsQuery, ctx: TraceContext): Promise<DemographicsSearchResult> {
+    if (!isIsoDate(query.birthDate)) throw invalidValue('birthDate', 'birthDate must be a real date');
+    const rows = await ctx.db
+      .selectFrom('person')
+      .selectAll()
+      .where('birth_date', '=', query.birthDate)
+      .where('status', '=', 'active')
+      .execute();
+    const fits = rows.filter((r) => fitsQuery(r, query));
+    if (fits.length === 0) return { status: 'none' };
+    if (fits.length > 1) return { status: 'several' };
+    return { status: 'one', person: toPerson(fits[0]!) };
+  }
+}
+
+/**
+ * Does an active register row fit a demographics search (PDS non-fuzzy rules, current data only)?
+ * - family name: equal after `normaliseName`, or with a trailing `*` starting with the rest;
+ * - given name: equal to any of the person's given names (or all of them together, "Mary Ann"), or
+ *   with `*` the start of any of them;
+ * - gender: equal, when asked;
+ * - postcode, when asked: never a sensitive person (PDS returns no restricted patient to a search
+ *   with a postcode), and the person's postcode equal to it, or starting with it for `*`, ignoring spaces.
+ */
+export function fitsQuery(
+  r: Pick<PersonTable, 'family_name' | 'given_names' | 'gender' | 'sensitive' | 'postcode'>,
+  query: DemographicsQuery,
+): boolean {
+  if (!nameFits(query.familyName, [normaliseName(r.family_name)])) return false;
+  const given = r.given_names.map(normaliseName);
+  if (!nameFits(query.givenName, [...given, given.join('')])) return false;
+  if (query.gender !== undefined && r.gender !== query.gender) return false;
+  if (query.postcode !== undefined) {
+    if (r.sensitive || r.postcode === null) return false;
+    const held = compactPostcode(r.postcode);
+    const asked = compactPostcode(query.postcode);
+    if (asked.endsWith('*') ? !held.startsWith(asked.slice(0, -1)) : held !== asked) return false;
+  }
+  return true;
+}
+
+function nameFits(asked: string, held: readonly string[]): boolean {
+  const wildcard = asked.endsWith('*');
+  const want = normaliseName(wildcard ? asked.slice(0, -1) : asked);
+  if (want === '') return false;
+  return held.some((h) => h !== '' && (wildcard ? h.startsWith(want) : h === want));
+}
+
+function compactPostcode(postcode: string): string {
+  return postcode.replace(/\s+/g, '').toUpperCase();
 }

@@ -21,6 +21,11 @@ export interface Person {
   deathDate: IsoDate | null;
   /** For a baby registered through the births service: the mother's NHS number. */
   motherNhsNumber: string | null;
+  /**
+   * The home address's postcode, upper case with one space before the inward code (`B15 2TT`).
+   * Always null for a sensitive (restricted) person: restricted records never show address-like detail.
+   */
+  postcode: string | null;
 }
 
 /** The answer for one number asked about. */
@@ -31,6 +36,28 @@ export type Trace =
   /** The number is inactive with no replacement (as on adoption). */
   | { status: 'invalidated'; nhsNumber: string }
   | { status: 'not-found'; nhsNumber: string };
+
+/**
+ * A search by demographics ("trace by demographics"), as the PDS non-fuzzy search. Names and the
+ * postcode may end with `*`, meaning "starts with" (`Tra*`, `B15*`, `B*`).
+ */
+export interface DemographicsQuery {
+  familyName: string;
+  givenName: string;
+  birthDate: IsoDate;
+  gender?: Gender;
+  /** A full postcode (`B15 2TT`) or a prefix ending with `*`. A search with a postcode never finds a sensitive person. */
+  postcode?: string;
+}
+
+/**
+ * One person or none, like a PDS application-restricted search: several candidates are `several`
+ * (the caller asks the user to refine the search), never a list.
+ */
+export type DemographicsSearchResult =
+  | { status: 'one'; person: Person }
+  | { status: 'none' }
+  | { status: 'several' };
 
 export interface TraceContext {
   /** The transaction the caller is in. The local register reads through it (PGlite has one connection). */
@@ -45,6 +72,12 @@ export interface DemographicsService {
    * then apply nothing (CPF05), never treat the silence as "not found".
    */
   trace(nhsNumbers: readonly NhsNumber[], ctx: TraceContext): Promise<Map<string, Trace>>;
+  /**
+   * Find the one active person who fits the query. Superseded and invalidated numbers are never
+   * answered (a merged person is found under the surviving number). Throws `DemographicsUnavailable`
+   * when the service cannot answer.
+   */
+  search(query: DemographicsQuery, ctx: TraceContext): Promise<DemographicsSearchResult>;
 }
 
 export class DemographicsUnavailable extends Error {

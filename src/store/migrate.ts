@@ -9,6 +9,7 @@ import { records } from './migrations/0002_records.ts';
 import { accessAudit } from './migrations/0003_access_audit.ts';
 import { notifications } from './migrations/0004_notifications.ts';
 import { patterns } from './migrations/0005_patterns.ts';
+import { portal } from './migrations/0006_portal.ts';
 
 export interface Migration {
   name: string;
@@ -16,7 +17,14 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. Add new ones at the end; never edit one that has shipped. */
-export const MIGRATIONS: readonly Migration[] = [foundation, records, accessAudit, notifications, patterns];
+export const MIGRATIONS: readonly Migration[] = [
+  foundation,
+  records,
+  accessAudit,
+  notifications,
+  patterns,
+  portal,
+];
 
 const provider: MigrationProvider = {
   async getMigrations() {

@@ -17,6 +17,8 @@ export interface PersonTable {
   sensitive: boolean;
   death_date: string | null;
   mother_nhs_number: string | null;
+  /** The home address's postcode (migration 0006); never shown for a sensitive record. */
+  postcode: string | null;
   status: 'active' | 'superseded' | 'invalidated';
   superseded_by: string | null;
   inactive_since: Date | null;
@@ -53,6 +55,15 @@ export interface ServiceStateTable {
   key: string;
   value: unknown;
   updated_at: Timestamp;
+}
+
+export interface WebSessionTable {
+  id_hash: string;
+  data: unknown;
+  user_key: string | null;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  expires_at: Timestamp;
 }
 
 export interface AuditLogTable {
@@ -190,6 +201,7 @@ export interface Database {
   organisation: OrganisationTable;
   local_authority: LocalAuthorityTable;
   service_state: ServiceStateTable;
+  web_session: WebSessionTable;
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
   la_record: LaRecordTable;

@@ -8,6 +8,7 @@ import {
   adminRegisterBirth,
   adminSupersede,
 } from '../../demographics/admin.ts';
+import type { RegisteredPerson } from '../../demographics/register.ts';
 import {
   adminImportOrganisations,
   adminPutLocalAuthority,
@@ -39,6 +40,7 @@ const PersonBody = Type.Object(
     gender: Type.Optional(Type.String()),
     sensitive: Type.Optional(Type.Boolean()),
     deathDate: Type.Optional(nullableString),
+    postcode: Type.Optional(nullableString),
   },
   { additionalProperties: false },
 );
@@ -122,6 +124,11 @@ const ListOrgsQuery = Type.Object(
   { additionalProperties: false },
 );
 
+/** A person as the admin API shows one: with the home postcode (always null for a sensitive person). */
+function personOut(p: RegisteredPerson) {
+  return { ...personWire(p), postcode: p.postcode };
+}
+
 /** The dispatch body is optional: none, or {"force": true|false}. */
 function dispatchForce(body: unknown): boolean {
   if (body === undefined || body === null) return false;
@@ -143,14 +150,14 @@ export function adminRoutes(app: FastifyInstance, deps: HttpDeps): void {
     { config: ADMIN, schema: { params: NhsParams, body: PersonBody } },
     async (req, reply) => {
       const r = await adminPutPerson(adminDeps, principalOf(req), req.params.nhsNumber, req.body);
-      return reply.code(r.created ? 201 : 200).send(personWire(r.person));
+      return reply.code(r.created ? 201 : 200).send(personOut(r.person));
     },
   );
 
   app.get<{ Params: Static<typeof NhsParams> }>(
     '/admin/v1/demographics/:nhsNumber',
     { config: ADMIN, schema: { params: NhsParams } },
-    async (req) => personWire(await adminGetPerson(deps.db, req.params.nhsNumber)),
+    async (req) => personOut(await adminGetPerson(deps.db, req.params.nhsNumber)),
   );
 
   app.post<{ Params: Static<typeof NhsParams>; Body: Static<typeof SupersedeBody> }>(
@@ -163,14 +170,14 @@ export function adminRoutes(app: FastifyInstance, deps: HttpDeps): void {
         req.params.nhsNumber,
         req.body.newNhsNumber,
       );
-      return { old: personWire(r.old), replacement: personWire(r.replacement) };
+      return { old: personOut(r.old), replacement: personOut(r.replacement) };
     },
   );
 
   app.post<{ Params: Static<typeof NhsParams> }>(
     '/admin/v1/demographics/:nhsNumber/invalidate',
     { config: ADMIN, schema: { params: NhsParams } },
-    async (req) => personWire(await adminInvalidate(adminDeps, principalOf(req), req.params.nhsNumber)),
+    async (req) => personOut(await adminInvalidate(adminDeps, principalOf(req), req.params.nhsNumber)),
   );
 
   app.post<{ Body: Static<typeof BirthBody> }>(
@@ -178,7 +185,7 @@ export function adminRoutes(app: FastifyInstance, deps: HttpDeps): void {
     { config: ADMIN, schema: { body: BirthBody } },
     async (req, reply) => {
       const r = await adminRegisterBirth(adminDeps, principalOf(req), req.body);
-      return reply.code(201).send({ baby: personWire(r.baby), motherNhsNumber: r.mother.nhsNumber });
+      return reply.code(201).send({ baby: personOut(r.baby), motherNhsNumber: r.mother.nhsNumber });
     },
   );
 
