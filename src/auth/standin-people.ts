@@ -1,0 +1,111 @@
+/**
+ * The people of the demo's stand-in for NHS CIS2 (src/auth/standin-idp.ts): fictional NHS staff,
+ * each with the role profiles CIS2 would report for them (`nhsid_nrbac_roles`). Pure data and the
+ * claims builder; no I/O.
+ *
+ * The organisations are in the demo directory (src/demo/world-directory.ts); their names are
+ * repeated here so the persona picker can name them without a database.
+ */
+import type { JWTPayload } from 'jose';
+import { type NrbacRole, roleProfileIdFor } from './claims.ts';
+
+export interface StandInPerson {
+  /** SDS user id: 12 digits; also the subject (`sub`) and `nhsid_useruid`. */
+  sdsUserId: string;
+  name: string;
+  givenName: string;
+  familyName: string;
+  /** One line for the persona picker. */
+  summary: string;
+  roles: NrbacRole[];
+}
+
+/** Names of the organisations the stand-in's people work at (ODS code → name). */
+export const STANDIN_ORGANISATIONS: Readonly<Record<string, string>> = Object.freeze({
+  R1HKH: 'Whipps Cross University Hospital Maternity Unit',
+  R1H: 'Barts Health NHS Trust',
+  R1H12: 'The Royal London Hospital Emergency Department',
+  A81001: 'The Densham Surgery',
+});
+
+/** The organisation's name, or a stated fallback when the code is not one of the stand-in's. */
+export function standInOrganisationName(odsCode: string): string {
+  return STANDIN_ORGANISATIONS[odsCode] ?? `Organisation ${odsCode}`;
+}
+
+function role(sdsUserId: string, odsCode: string, roleCode: string, roleName: string, activities: string[]) {
+  return {
+    person_roleid: roleProfileIdFor(sdsUserId, odsCode),
+    org_code: odsCode,
+    role_code: roleCode,
+    role_name: roleName,
+    activity_codes: activities,
+  } satisfies NrbacRole;
+}
+
+export const STANDIN_PEOPLE: readonly StandInPerson[] = deepFreeze([
+  {
+    sdsUserId: '555000000903',
+    name: 'Grace Adeyemi',
+    givenName: 'Grace',
+    familyName: 'Adeyemi',
+    summary: 'Midwife, who is also a named midwife for safeguarding (2 role profiles)',
+    roles: [
+      role('555000000903', 'R1HKH', 'R8012', 'Midwife', ['B0107']),
+      role('555000000903', 'R1H', 'R8012', 'Named midwife for safeguarding', ['B0170']),
+    ],
+  },
+  {
+    sdsUserId: '555000000302',
+    name: 'Sam Patel',
+    givenName: 'Sam',
+    familyName: 'Patel',
+    summary: 'Registration clerk in an emergency department',
+    roles: [role('555000000302', 'R1H12', 'R8016', 'Registration clerk', ['B0107'])],
+  },
+  {
+    sdsUserId: '555000000303',
+    name: 'Dr Helen Marsh',
+    givenName: 'Helen',
+    familyName: 'Marsh',
+    summary: 'GP at a general practice',
+    roles: [role('555000000303', 'A81001', 'R0260', 'General medical practitioner', ['B0170'])],
+  },
+  {
+    sdsUserId: '555000000304',
+    name: 'Chris Doyle',
+    givenName: 'Chris',
+    familyName: 'Doyle',
+    summary: 'Health care support worker with no CP-IS activity (the portal should refuse them)',
+    roles: [role('555000000304', 'R1H12', 'R8003', 'Health care support worker', [])],
+  },
+]);
+
+export function findStandInPerson(sub: string): StandInPerson | undefined {
+  return STANDIN_PEOPLE.find((p) => p.sdsUserId === sub);
+}
+
+/**
+ * The claims CIS2 would release for the person with scopes `openid profile nationalrbacaccess`.
+ * Every role profile is listed and none is selected (no `selected_roleid`): the portal asks which
+ * role the person is working in.
+ */
+export function standInClaims(person: StandInPerson): JWTPayload {
+  return {
+    sub: person.sdsUserId,
+    nhsid_useruid: person.sdsUserId,
+    name: person.name,
+    given_name: person.givenName,
+    family_name: person.familyName,
+    nhsid_nrbac_roles: person.roles.map((r) => ({ ...r, activity_codes: [...r.activity_codes] })),
+    authentication_assurance_level: '3',
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
