@@ -39,6 +39,10 @@ export interface SearchRequest {
   decision: ModeDecision;
   caller: QueryCaller;
   http: HttpFacts;
+  /** Where the search came from when not the FHIR API (the health portal), for the audit trail. */
+  channel?: 'portal';
+  /** Why a person who could have notified chose a silent read (the portal asks), for the audit trail. */
+  silentReason?: string;
 }
 
 export interface SubjectRef {
@@ -77,6 +81,8 @@ export interface RequestRecord {
   message?: string | null;
   nhsNumber?: string | null;
   http: HttpFacts;
+  /** Anything else the entry should say (kept as given; never a token). */
+  detail?: Record<string, unknown>;
 }
 
 export interface QueryServiceOptions {
@@ -161,6 +167,8 @@ function searchJob(req: SearchRequest): Job<SearchResult> {
         ...(subject.queried !== subject.current ? { queriedNhsNumber: subject.queried } : {}),
         ...(req.caller.patientLocation ? { patientLocation: req.caller.patientLocation } : {}),
         ...(req.caller.safeguardingLead ? { safeguardingLead: req.caller.safeguardingLead } : {}),
+        ...(req.channel ? { channel: req.channel } : {}),
+        ...(req.silentReason ? { silentReason: req.silentReason } : {}),
       };
       const entry: AuditEntryInput = {
         category: 'query',
@@ -253,6 +261,7 @@ function recordJob(rec: RequestRecord): Job<void> {
           http: httpDetail(rec.http, rec.status),
           ...(rec.code ? { code: rec.code } : {}),
           ...(rec.message ? { message: rec.message.slice(0, 500) } : {}),
+          ...rec.detail,
         },
       });
     },

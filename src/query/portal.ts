@@ -1,0 +1,214 @@
+/**
+ * The health portal's questions, for staff whose systems are not integrated: find the person, then
+ * look at their CP-IS information. The look itself is the same capability the FHIR API uses
+ * (`QueryService.search`): the same access record, the same audit entry, the same notification to
+ * the LA. Finding the person is audited too, whatever it found.
+ */
+import { ACTIVITY_VIEW_FLAG, ACTIVITY_VIEW_FLAG_SILENT, type HealthUser } from '../auth/principal.ts';
+import {
+  type DemographicsQuery,
+  type DemographicsService,
+  DemographicsUnavailable,
+  type Person,
+} from '../demographics/types.ts';
+import type { NhsNumber } from '../domain/nhs-number.ts';
+import type { Executor } from '../store/db.ts';
+import type { AccessSummary } from './access.ts';
+import type { VisiblePlan } from './lookup.ts';
+import { decideMode, readCaller } from './request.ts';
+import type { HttpFacts, QueryService } from './service.ts';
+
+export interface PortalQueryDeps {
+  db: Executor;
+  demographics: DemographicsService;
+  query: QueryService;
+}
+
+/** What the portal shows to confirm it is the right person (never more; never address-like detail of a restricted record). */
+export interface PersonShown {
+  nhsNumber: string;
+  familyName: string;
+  givenNames: string[];
+  birthDate: string;
+  gender: Person['gender'];
+  /** Null for a restricted (sensitive) record, or when none is held. */
+  postcode: string | null;
+  sensitive: boolean;
+  deathDate: string | null;
+}
+
+export type FindResult =
+  | { status: 'found'; nhsNumber: string; person: PersonShown | null; note: FindNote | null }
+  | { status: 'not-found' }
+  | { status: 'several' }
+  | { status: 'invalidated' }
+  | { status: 'unavailable' };
+
+/**
+ * - `superseded`: the number asked about was merged into another, which is shown;
+ * - `unconfirmed`: demographics did not answer, so the number could not be matched to a person
+ *   (the flag can still be looked up: a missing demographics service must not hide a plan).
+ */
+export type FindNote = { kind: 'superseded'; asked: string } | { kind: 'unconfirmed' };
+
+export function hasCpisActivity(p: HealthUser): boolean {
+  return p.activities.includes(ACTIVITY_VIEW_FLAG) || p.activities.includes(ACTIVITY_VIEW_FLAG_SILENT);
+}
+
+/** May this person notify (B0107), or only read silently (B0170)? */
+export function canNotify(p: HealthUser): boolean {
+  return p.activities.includes(ACTIVITY_VIEW_FLAG);
+}
+
+export function personShown(p: Person): PersonShown {
+  return {
+    nhsNumber: p.nhsNumber,
+    familyName: p.familyName,
+    givenNames: p.givenNames,
+    birthDate: p.birthDate,
+    gender: p.gender,
+    postcode: p.sensitive ? null : p.postcode,
+    sensitive: p.sensitive,
+    deathDate: p.deathDate,
+  };
+}
+
+/** Who a number belongs to, to show beside what is looked up (null when demographics cannot say). */
+export async function personFor(deps: PortalQueryDeps, nhsNumber: string): Promise<PersonShown | null> {
+  try {
+    const trace = (await deps.demographics.trace([nhsNumber as NhsNumber], { db: deps.db })).get(nhsNumber);
+    if (trace?.status === 'found') return personShown(trace.person);
+    if (trace?.status === 'superseded' && trace.person) return personShown(trace.person);
+    return null;
+  } catch (err) {
+    if (err instanceof DemographicsUnavailable) return null;
+    throw err;
+  }
+}
+
+/** Find a person by NHS number (already validated, check digit included). */
+export async function findByNhsNumber(
+  deps: PortalQueryDeps,
+  principal: HealthUser,
+  nhsNumber: NhsNumber,
+  http: HttpFacts,
+): Promise<FindResult> {
+  let result: FindResult;
+  try {
+    const trace = (await deps.demographics.trace([nhsNumber], { db: deps.db })).get(nhsNumber);
+    if (!trace || trace.status === 'not-found') result = { status: 'not-found' };
+    else if (trace.status === 'invalidated') result = { status: 'invalidated' };
+    else if (trace.status === 'superseded') {
+      result = {
+        status: 'found',
+        nhsNumber: trace.replacementNhsNumber,
+        person: trace.person ? personShown(trace.person) : null,
+        note: { kind: 'superseded', asked: nhsNumber },
+      };
+    } else result = { status: 'found', nhsNumber, person: personShown(trace.person), note: null };
+  } catch (err) {
+    if (!(err instanceof DemographicsUnavailable)) throw err;
+    result = { status: 'found', nhsNumber, person: null, note: { kind: 'unconfirmed' } };
+  }
+  await deps.query.record({
+    action: 'portal.find-by-nhs-number',
+    principal,
+    status: 200,
+    nhsNumber: result.status === 'found' ? result.nhsNumber : nhsNumber,
+    http,
+    detail: {
+      channel: 'portal',
+      result: result.status,
+      ...(result.status === 'found' && result.note ? { note: result.note.kind } : {}),
+    },
+  });
+  return result;
+}
+
+/** Find the one person who fits the details, as a PDS trace does: several is "refine", never a list. */
+export async function findByDetails(
+  deps: PortalQueryDeps,
+  principal: HealthUser,
+  query: DemographicsQuery,
+  http: HttpFacts,
+): Promise<FindResult> {
+  let result: FindResult;
+  try {
+    const found = await deps.demographics.search(query, { db: deps.db });
+    if (found.status === 'one') {
+      result = {
+        status: 'found',
+        nhsNumber: found.person.nhsNumber,
+        person: personShown(found.person),
+        note: null,
+      };
+    } else if (found.status === 'several') result = { status: 'several' };
+    else result = { status: 'not-found' };
+  } catch (err) {
+    if (!(err instanceof DemographicsUnavailable)) throw err;
+    result = { status: 'unavailable' };
+  }
+  // The criteria are kept: who searched for whom matters when a search is misused.
+  await deps.query.record({
+    action: 'portal.find-by-details',
+    principal,
+    status: result.status === 'unavailable' ? 503 : 200,
+    nhsNumber: result.status === 'found' ? result.nhsNumber : null,
+    http,
+    detail: { channel: 'portal', result: result.status, criteria: query },
+  });
+  return result;
+}
+
+export interface FlagView {
+  at: Date;
+  today: string;
+  /** The number the information is held under (a merged number's replacement). */
+  nhsNumber: string;
+  plans: VisiblePlan[];
+  /** The 25 most recent unscheduled accesses (this one included), as the API's AuditEvent search; only beside a visible plan. */
+  accesses: AccessSummary[];
+  mode: 'unscheduled' | 'silent';
+  /** An access was recorded and the LAs holding the plans will be told. */
+  notified: boolean;
+}
+
+export const SILENT_REASONS = {
+  'planned-care': 'Planned (scheduled) care, not an unscheduled attendance',
+  'records-review': 'Reviewing records: audit, safeguarding review or case conference',
+  'record-correction': 'Checking or correcting a record',
+  'follow-up': 'Following up an attendance already notified',
+} as const;
+export type SilentReason = keyof typeof SILENT_REASONS;
+
+/**
+ * Look: the plans (recorded and notified when unscheduled, as the API's CareTeam search), then
+ * the access history beside them (as the API's AuditEvent search). Two audit entries, as an
+ * integrated system's two calls make.
+ */
+export async function viewFlag(
+  deps: PortalQueryDeps,
+  principal: HealthUser,
+  req: { nhsNumber: string; notify: boolean; silentReason: SilentReason | null; http: HttpFacts },
+): Promise<FlagView> {
+  const decision = decideMode(principal, req.notify);
+  const caller = readCaller(principal, {});
+  const common = {
+    nhsNumber: req.nhsNumber,
+    decision,
+    caller,
+    channel: 'portal' as const,
+    ...(decision.mode === 'silent' && req.silentReason ? { silentReason: req.silentReason } : {}),
+  };
+  const plans = await deps.query.search({ ...common, resource: 'CareTeam', http: req.http });
+  const history = await deps.query.search({ ...common, resource: 'AuditEvent', http: req.http });
+  return {
+    at: plans.at,
+    today: plans.today,
+    nhsNumber: plans.subject.current,
+    plans: plans.plans,
+    accesses: history.accesses,
+    mode: plans.mode,
+    notified: plans.accessId !== null,
+  };
+}
