@@ -4,9 +4,11 @@
  * (and in demo mode the demo world), start the query committer, register the routes, listen.
  * `stop()` undoes each step in reverse.
  */
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { cachingVerifier } from './auth/cache.ts';
+import { createStandInIdp, type StandInIdp } from './auth/standin-idp.ts';
 import { DemoTokenService, remoteVerifier, type TokenVerifier } from './auth/tokens.ts';
 import type { Config } from './config.ts';
 import { isEmptyStore, loadDemoWorld } from './demo/world.ts';
@@ -33,6 +35,10 @@ import { MidFileHold } from './upload/hold.ts';
 import { retentionJob } from './upload/retention.ts';
 import { sweepOrphanSpools } from './upload/spool.ts';
 import { recordsFollowSupersede } from './upload/supersede.ts';
+import { createSignInClient, injectFetch, type SignInClient } from './web/oidc-client.ts';
+import { PatientRefs } from './web/patient-ref.ts';
+import { type PortalDeps, portalRoutes } from './web/portal.ts';
+import { sessionPurgeJob } from './web/session.ts';
 
 export interface ServiceOptions {
   config: Config;
@@ -140,6 +146,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
         dispatchJob(store.db),
         webhookJob(store.db, opts.pushSink ?? new HttpPushSink()),
         maintenanceJob(store.db, store.engine),
+        sessionPurgeJob(store.db, config.portal.idleSeconds * 1000),
       ],
       logger,
       opts.schedulerIntervalMs,
@@ -152,7 +159,14 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     const query = new QueryService({ db: store.db, clock });
     undo.push(() => query.close());
 
-    // 8. HTTP routes.
+    // 8. The health portal: patient references sealed with the portal key; sign-in through the
+    //    configured CIS2 issuer, or in demo mode through the stand-in mounted at /cis2 (the portal
+    //    calls it in-process, so it works before and without listening).
+    let listeningUrl: string | null = null;
+    const publicUrl = () => config.portal.publicUrl ?? listeningUrl ?? defaultPublicUrl(config);
+    const portal = await portalDeps(config, publicUrl, () => http);
+
+    // 9. HTTP routes.
     let ready = false;
     const uploadHold = config.mode === 'demo' ? new MidFileHold() : null;
     const deps: HttpDeps = {
@@ -167,20 +181,22 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       verifier,
       demoTokens,
       query,
+      portal,
     };
     const http = await buildHttp(deps, {
       logger,
       isReady: () => ready,
-      routes: [fhirRoutes, auditRoutes],
+      routes: [fhirRoutes, auditRoutes, portalRoutes],
     });
     undo.push(() => http.close());
     // An upload held mid-file by the demo fault goes on, so closing HTTP does not wait for ever.
     undo.push(async () => uploadHold?.set(false));
 
-    // 9. Listen.
+    // 10. Listen.
     let url: string | null = null;
     if (opts.listen ?? true) {
       url = await http.listen({ host: config.host, port: config.port });
+      listeningUrl = url;
       logger.info({ url, mode: config.mode, store: store.engine }, 'Open CP-IS is listening');
     }
     ready = true;
@@ -189,6 +205,73 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     await stop();
     throw err;
   }
+}
+
+function defaultPublicUrl(config: Config): string {
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
+}
+
+const STAND_IN_CLIENT_ID = 'open-cpis-portal';
+
+async function portalDeps(
+  config: Config,
+  publicUrl: () => string,
+  http: () => FastifyInstance,
+): Promise<PortalDeps> {
+  const idleMs = config.portal.idleSeconds * 1000;
+  const maxMs = config.portal.maxSessionHours * 3_600_000;
+  const refs = await PatientRefs.open(config.portal.secret, config.dataDir, maxMs);
+  const demo = config.mode === 'demo';
+  // The stand-in's client secret lives as long as the process: the portal is its only client.
+  const standInSecret = randomBytes(32).toString('base64url');
+  let standIn: Promise<StandInIdp> | null = null;
+  const getStandIn = () => {
+    standIn ??= createStandInIdp({
+      issuer: `${publicUrl()}/cis2`,
+      clients: [
+        {
+          clientId: STAND_IN_CLIENT_ID,
+          clientSecret: standInSecret,
+          redirectUris: [`${publicUrl()}/sign-in/callback`],
+          postLogoutRedirectUris: [`${publicUrl()}/signed-out`],
+        },
+      ],
+    });
+    return standIn;
+  };
+  let client: SignInClient | null = null;
+  const oidc = config.portal.oidc;
+  return {
+    idleMs,
+    maxMs,
+    refs,
+    publicUrl,
+    now: Date.now,
+    standIn: demo ? getStandIn : null,
+    formOrigins: oidc ? [new URL(oidc.issuer).origin] : [],
+    signIn: () => {
+      if (client) return client;
+      const common = {
+        redirectUri: `${publicUrl()}/sign-in/callback`,
+        postLogoutRedirectUri: `${publicUrl()}/signed-out`,
+      };
+      if (demo) {
+        client = createSignInClient({
+          ...common,
+          issuer: `${publicUrl()}/cis2`,
+          clientId: STAND_IN_CLIENT_ID,
+          clientSecret: standInSecret,
+          scopes: 'openid profile nationalrbacaccess',
+          fetch: injectFetch(http()),
+          allowHttp: true,
+        });
+      } else if (oidc) {
+        client = createSignInClient({ ...common, ...oidc });
+      }
+      return client;
+    },
+  };
 }
 
 function demographicsFor(config: Config): DemographicsService {

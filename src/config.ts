@@ -19,6 +19,21 @@ export interface Config {
   demoPeople: number;
   demoSeed: number;
   logLevel: string;
+  portal: PortalConfig;
+}
+
+/** The web portal: where it is reached, how people sign in, how long a session lasts. */
+export interface PortalConfig {
+  /** The address browsers use (http://HOST:PORT unless set); null: the listening address, once known. */
+  publicUrl: string | null;
+  /** Production: the OpenID Connect issuer (NHS CIS2). Null in demo mode: the stand-in is used. */
+  oidc: { issuer: string; clientId: string; clientSecret: string; scopes: string } | null;
+  /** Sign out after this long without a request. */
+  idleSeconds: number;
+  /** Sign out this long after signing in, however active. */
+  maxSessionHours: number;
+  /** Encrypts the opaque patient references in portal URLs; null: a key kept in the data directory. */
+  secret: string | null;
 }
 
 export class ConfigError extends Error {
@@ -53,6 +68,30 @@ export const ENVIRONMENT: ReadonlyArray<[string, string, string]> = [
   ['CPIS_DEMO_PEOPLE', '5000', 'demo mode: size of the synthetic population loaded on an empty store'],
   ['CPIS_DEMO_SEED', '20261122', 'demo mode: seed of the synthetic population (same seed, same people)'],
   ['CPIS_LOG_LEVEL', 'info', 'fatal, error, warn, info, debug, trace or silent'],
+  [
+    'CPIS_PUBLIC_URL',
+    'http://HOST:PORT',
+    'the address browsers reach the portal at (sign-in redirects are built from it)',
+  ],
+  [
+    'CPIS_OIDC_ISSUER',
+    '(unset)',
+    "production: the portal's OpenID Connect issuer (NHS CIS2), read by discovery; unset turns portal sign-in off",
+  ],
+  ['CPIS_OIDC_CLIENT_ID', '(unset)', "production: the portal's client id at that issuer"],
+  ['CPIS_OIDC_CLIENT_SECRET', '(unset)', "production: the portal's client secret at that issuer"],
+  [
+    'CPIS_OIDC_SCOPES',
+    'openid profile nationalrbacaccess',
+    'scopes asked for at sign-in (CIS2: add `selectedrole` to have CIS2 ask for the role)',
+  ],
+  ['CPIS_SESSION_IDLE_SECONDS', '900', 'portal: sign out after this many seconds without a request'],
+  ['CPIS_SESSION_MAX_HOURS', '12', 'portal: sign out this many hours after signing in'],
+  [
+    'CPIS_PORTAL_SECRET',
+    '(unset)',
+    'portal: at least 32 characters; encrypts patient references in URLs. Unset: a key in the data directory (set it when several processes share PostgreSQL)',
+  ],
   ['CPIS_URL', 'http://HOST:PORT', 'CLI: the running service to talk to'],
   [
     'CPIS_TOKEN',
@@ -87,6 +126,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demographics = { kind: 'pds', baseUrl: baseUrl.replace(/\/+$/, ''), token: env.CPIS_PDS_TOKEN || null };
   } else throw new ConfigError('CPIS_DEMOGRAPHICS', 'must be local or pds');
 
+  const oidcIssuer = env.CPIS_OIDC_ISSUER || null;
+  let oidc: PortalConfig['oidc'] = null;
+  if (oidcIssuer) {
+    if (mode === 'demo') {
+      throw new ConfigError(
+        'CPIS_OIDC_ISSUER',
+        'is for production mode; demo mode signs in with its stand-in',
+      );
+    }
+    url('CPIS_OIDC_ISSUER', oidcIssuer);
+    const clientId = env.CPIS_OIDC_CLIENT_ID;
+    const clientSecret = env.CPIS_OIDC_CLIENT_SECRET;
+    if (!clientId) throw new ConfigError('CPIS_OIDC_CLIENT_ID', 'is required with CPIS_OIDC_ISSUER');
+    if (!clientSecret) throw new ConfigError('CPIS_OIDC_CLIENT_SECRET', 'is required with CPIS_OIDC_ISSUER');
+    oidc = {
+      issuer: oidcIssuer,
+      clientId,
+      clientSecret,
+      scopes: env.CPIS_OIDC_SCOPES || 'openid profile nationalrbacaccess',
+    };
+  }
+  const publicUrl = env.CPIS_PUBLIC_URL ? env.CPIS_PUBLIC_URL.replace(/\/+$/, '') : null;
+  if (publicUrl) url('CPIS_PUBLIC_URL', publicUrl);
+  const portalSecret = env.CPIS_PORTAL_SECRET || null;
+  if (portalSecret !== null && portalSecret.length < 32) {
+    throw new ConfigError('CPIS_PORTAL_SECRET', 'must be at least 32 characters');
+  }
+
   const databaseUrl = env.DATABASE_URL || null;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL', 'must be a postgres:// URL');
@@ -104,6 +171,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demoPeople: int('CPIS_DEMO_PEOPLE', env.CPIS_DEMO_PEOPLE, 5000, 0, 2_000_000),
     demoSeed: int('CPIS_DEMO_SEED', env.CPIS_DEMO_SEED, 20261122, 0, 2 ** 31 - 1),
     logLevel: env.CPIS_LOG_LEVEL || 'info',
+    portal: {
+      publicUrl,
+      oidc,
+      idleSeconds: int('CPIS_SESSION_IDLE_SECONDS', env.CPIS_SESSION_IDLE_SECONDS, 900, 1, 86_400),
+      maxSessionHours: int('CPIS_SESSION_MAX_HOURS', env.CPIS_SESSION_MAX_HOURS, 12, 1, 24),
+      secret: portalSecret,
+    },
   };
 }
 

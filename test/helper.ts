@@ -71,6 +71,8 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** Run the scheduler (default true); off, nothing runs in the background and tests tick it themselves. */
   scheduler?: boolean;
+  /** Listen on a free loopback port (for browser tests); `service.url` is then its address. */
+  listen?: boolean;
 }
 
 export async function buildTestApp(engine: Engine, opts: TestAppOptions = {}): Promise<TestApp> {
@@ -80,6 +82,7 @@ export async function buildTestApp(engine: Engine, opts: TestAppOptions = {}): P
     CPIS_LOG_LEVEL: 'silent',
     CPIS_DATA_DIR: dataDir,
     CPIS_DEMO_PEOPLE: String(opts.demoPeople ?? 200),
+    ...(opts.listen ? { PORT: '0', HOST: '127.0.0.1' } : {}),
     ...(opts.mode === 'production'
       ? {
           CPIS_AUTH_ISSUER: 'https://auth.example.nhs.uk',
@@ -96,7 +99,7 @@ export async function buildTestApp(engine: Engine, opts: TestAppOptions = {}): P
     store,
     clock,
     demoTokens: tokens,
-    listen: false,
+    listen: opts.listen ?? false,
     demoWorld: opts.demoWorld ?? false,
     // The scheduler runs at start-up and when a test calls tick(): never on a timer or a clock
     // change in the background, where its work would land in the middle of a test.

@@ -9,11 +9,14 @@ import type { Principal, PrincipalKind } from '../auth/principal.ts';
 import type { TokenVerifier } from '../auth/tokens.ts';
 import { forbidden, unauthenticated } from '../domain/outcomes.ts';
 
-export type Allow = 'public' | readonly PrincipalKind[];
+/** `session`: a portal page; the portal checks its signed-in session (src/web), not a bearer token. */
+export type Allow = 'public' | 'session' | readonly PrincipalKind[];
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     allow?: Allow;
+    /** A static asset that may be cached (every other answer is `no-store`). */
+    cacheableAsset?: boolean;
   }
   interface FastifyRequest {
     principal: Principal | null;
@@ -32,7 +35,7 @@ export function registerAuth(app: FastifyInstance, verifier: TokenVerifier): voi
 
   app.addHook('onRequest', async (req) => {
     const allow = req.routeOptions.config.allow;
-    if (allow === undefined || allow === 'public') return;
+    if (allow === undefined || allow === 'public' || allow === 'session') return;
     req.principal = await authenticate(req, verifier);
     if (!allow.includes(req.principal.kind)) {
       throw forbidden(

@@ -7,6 +7,7 @@ import type { Clock, SettableClock } from '../domain/clock.ts';
 import type { QueryService } from '../query/service.ts';
 import type { Engine, Executor } from '../store/db.ts';
 import type { MidFileHold } from '../upload/hold.ts';
+import type { PortalDeps } from '../web/portal.ts';
 
 export interface HttpDeps {
   mode: Mode;
@@ -24,4 +25,6 @@ export interface HttpDeps {
   demoTokens: DemoTokenService | null;
   /** Health queries and the audit of every FHIR request (group-committed). */
   query: QueryService;
+  /** The health portal (web pages); null: not served. */
+  portal: PortalDeps | null;
 }

@@ -56,7 +56,10 @@ export async function buildHttp(deps: HttpDeps, opts: HttpOptions): Promise<Fast
     const given = req.headers['x-request-id'];
     if (typeof given === 'string' && given.length <= 200) reply.header('x-request-id', given);
     // Safeguarding data must not sit in shared caches or browser history.
-    reply.header('cache-control', 'no-store');
+    // (Static assets of the portal say their own caching; nothing else may.)
+    if (!req.routeOptions.config?.cacheableAsset || !reply.hasHeader('cache-control')) {
+      reply.header('cache-control', 'no-store');
+    }
     reply.header('x-content-type-options', 'nosniff');
   });
 

@@ -1,0 +1,88 @@
+/**
+ * The patient reference in portal URLs (`/patient/<ref>`): the NHS number sealed with AES-256-GCM,
+ * bound to the person who searched and to the time they did. NHS numbers so stay out of URLs,
+ * browser history and access logs, a reference shared with someone else opens nothing for them,
+ * and an old one stops working when a session could no longer be alive.
+ */
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FindNote } from '../query/portal.ts';
+
+export interface PatientRefContent {
+  nhsNumber: string;
+  /** How the person was found, shown on the page (a demographics search names the person it found). */
+  via: 'nhs-number' | 'details';
+  /** What finding them noted (a merged number, an unconfirmed identity), shown on the page. */
+  note: FindNote | null;
+}
+
+export class PatientRefs {
+  readonly #key: Buffer;
+  readonly #maxAgeMs: number;
+
+  constructor(key: Buffer, maxAgeMs: number) {
+    if (key.length !== 32) throw new Error('a patient reference key is 32 bytes');
+    this.#key = key;
+    this.#maxAgeMs = maxAgeMs;
+  }
+
+  /** A key from a configured secret (several processes share it), or one kept in the data directory. */
+  static async open(secret: string | null, dataDir: string, maxAgeMs: number): Promise<PatientRefs> {
+    if (secret) return new PatientRefs(createHash('sha256').update(secret).digest(), maxAgeMs);
+    const dir = join(dataDir, 'keys');
+    const file = join(dir, 'portal-ref.key');
+    let key: Buffer;
+    try {
+      key = Buffer.from((await readFile(file, 'utf8')).trim(), 'base64url');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      key = randomBytes(32);
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await writeFile(file, key.toString('base64url'), { mode: 0o600, flag: 'wx' }).catch(async (e) => {
+        // Another process made it first: use theirs.
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        key = Buffer.from((await readFile(file, 'utf8')).trim(), 'base64url');
+      });
+    }
+    return new PatientRefs(key, maxAgeMs);
+  }
+
+  seal(content: PatientRefContent, sdsUserId: string, nowMs: number): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
+    cipher.setAAD(Buffer.from(sdsUserId));
+    // Compact, to keep URLs short: number, how found, when (base 36), and the note if any.
+    const note = content.note?.kind === 'superseded' ? `s${content.note.asked}` : content.note ? 'u' : '';
+    const plain = Buffer.from(
+      `${content.nhsNumber}.${content.via === 'details' ? 'd' : 'n'}.${nowMs.toString(36)}.${note}`,
+    );
+    const body = Buffer.concat([cipher.update(plain), cipher.final()]);
+    return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
+  }
+
+  /** The content, or null for anything not sealed by this service for this person, or too old. */
+  open(ref: string, sdsUserId: string, nowMs: number): PatientRefContent | null {
+    if (!/^[A-Za-z0-9_-]{40,100}$/.test(ref)) return null;
+    const raw = Buffer.from(ref, 'base64url');
+    if (raw.length < 12 + 16 + 1) return null;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', this.#key, raw.subarray(0, 12));
+      decipher.setAAD(Buffer.from(sdsUserId));
+      decipher.setAuthTag(raw.subarray(12, 28));
+      const plain = Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]);
+      const m = /^(\d{10})\.([dn])\.([0-9a-z]{1,12})\.(u|s\d{10})?$/.exec(plain.toString('utf8'));
+      if (!m) return null;
+      const t = Number.parseInt(m[3]!, 36);
+      if (nowMs - t > this.#maxAgeMs || t - nowMs > 60_000) return null;
+      const note: FindNote | null = !m[4]
+        ? null
+        : m[4] === 'u'
+          ? { kind: 'unconfirmed' }
+          : { kind: 'superseded', asked: m[4].slice(1) };
+      return { nhsNumber: m[1]!, via: m[2] === 'd' ? 'details' : 'nhs-number', note };
+    } catch {
+      return null;
+    }
+  }
+}
