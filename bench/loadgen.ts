@@ -10,6 +10,9 @@ import http from 'node:http';
 export interface LoadRequest {
   path: string;
   headers: Record<string, string>;
+  /** GET unless said; a body is sent as given (set its content-type in `headers`). */
+  method?: 'GET' | 'POST';
+  body?: string;
 }
 
 export interface LoadPlan {
@@ -22,6 +25,8 @@ export interface LoadPlan {
   durationMs: number;
   /** Give each request a fresh X-Request-ID. */
   requestIds: boolean;
+  /** Time to the first byte of the answer (its status line) instead of to its last byte. */
+  ttfb?: boolean;
 }
 
 export interface LoadResult {
@@ -35,19 +40,26 @@ export interface LoadResult {
   max: number;
 }
 
-function once(agent: http.Agent, base: URL, req: LoadRequest, requestIds: boolean): Promise<number> {
+/** Send one request; the answer's status and when its first byte arrived (performance.now()). */
+function once(
+  agent: http.Agent,
+  base: URL,
+  req: LoadRequest,
+  requestIds: boolean,
+): Promise<{ status: number; firstByteAt: number }> {
   return new Promise((resolve, reject) => {
     const headers = requestIds ? { ...req.headers, 'x-request-id': randomUUID() } : req.headers;
     const r = http.request(
-      { agent, host: base.hostname, port: base.port, path: req.path, method: 'GET', headers },
+      { agent, host: base.hostname, port: base.port, path: req.path, method: req.method ?? 'GET', headers },
       (res) => {
+        const firstByteAt = performance.now();
         res.on('data', () => {});
-        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, firstByteAt }));
         res.on('error', reject);
       },
     );
     r.on('error', reject);
-    r.end();
+    r.end(req.body);
   });
 }
 
@@ -72,9 +84,9 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
       i = (i + 1) % plan.requests.length;
       const started = performance.now();
       try {
-        const status = await once(agent, base, req, plan.requestIds);
+        const { status, firstByteAt } = await once(agent, base, req, plan.requestIds);
         if (measuring) {
-          latencies.push(performance.now() - started);
+          latencies.push((plan.ttfb ? firstByteAt : performance.now()) - started);
           statuses[status] = (statuses[status] ?? 0) + 1;
           counter++;
         }

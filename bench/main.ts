@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import type { Engine } from '../src/store/db.ts';
 import { stopBenchServer } from './engines.ts';
 import { benchNotify } from './notify.ts';
+import { benchPortal } from './portal.ts';
 import { benchQuery } from './query.ts';
 import { benchSeed } from './seed.ts';
 import { benchUpload } from './upload.ts';
@@ -56,6 +57,20 @@ const BENCHES: Record<string, () => Promise<void>> = {
         `query ratio postgres/pglite throughput: ${(q.postgres.service.qps / q.pglite.service.qps).toFixed(2)}x`,
       );
     }
+  },
+  portal: async () => {
+    // Light load: a few staff at once (--connections defaults to 64 for the API; 4 here unless given).
+    const staff = process.argv.includes('--connections') ? connections : 4;
+    const p = await benchPortal(engines, {
+      people: Math.min(people, 20_000),
+      connections: staff,
+      seconds,
+      warmupSeconds,
+    });
+    if (p.pglite && p.postgres)
+      console.log(
+        `portal ratio pglite/postgres flag page p50: ${(p.pglite.flag.p50 / p.postgres.flag.p50).toFixed(2)}x`,
+      );
   },
 };
 

@@ -41,7 +41,7 @@ export interface QueryFigures {
   bare: LoadResult;
 }
 
-function runLoadgen(plan: LoadPlan): Promise<LoadResult> {
+export function runLoadgen(plan: LoadPlan): Promise<LoadResult> {
   const child = fork(fileURLToPath(new URL('./loadgen.ts', import.meta.url)), [], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -57,7 +57,7 @@ function runLoadgen(plan: LoadPlan): Promise<LoadResult> {
   });
 }
 
-function line(label: string, r: LoadResult): string {
+export function line(label: string, r: LoadResult): string {
   const statuses = Object.entries(r.statuses)
     .map(([s, n]) => `${s}×${n}`)
     .join(' ');

@@ -1,0 +1,146 @@
+/**
+ * `npm run bench -- portal`: time to first byte of the health portal's flag page under light load,
+ * on each engine. A few signed-in staff (4 by default, `--connections`) each look at a child with a
+ * plan again and again (B0107, notifying: every look records an access, its notices and two audit
+ * entries, as in real use); the figure is the time from sending the form to the first byte of the
+ * answer, over loopback. Beside it, for comparison: the search page (session and template only),
+ * and the same two API calls an integrated system makes for the same information (CareTeam then
+ * AuditEvent), one after the other.
+ */
+import { startService } from '../src/app.ts';
+import { DemoTokenService } from '../src/auth/tokens.ts';
+import { loadConfig } from '../src/config.ts';
+import { loadDemoWorld } from '../src/demo/world.ts';
+import type { Engine } from '../src/store/db.ts';
+import { findForm, TestBrowser } from '../test/browser.ts';
+import { freePort } from '../tools/pg-server.ts';
+import { benchStore } from './engines.ts';
+import type { LoadRequest, LoadResult } from './loadgen.ts';
+import { line, runLoadgen } from './query.ts';
+
+export interface PortalBenchOptions {
+  people: number;
+  connections: number;
+  seconds: number;
+  warmupSeconds: number;
+}
+
+export interface PortalFigures {
+  flag: LoadResult;
+  search: LoadResult;
+  api: LoadResult;
+}
+
+export async function benchPortal(
+  engines: Engine[],
+  opts: PortalBenchOptions,
+): Promise<Record<string, PortalFigures>> {
+  const out: Record<string, PortalFigures> = {};
+  for (const engine of engines) {
+    const { store, dataDir, cleanup } = await benchStore(engine);
+    const tokens = await DemoTokenService.ephemeral();
+    const service = await startService({
+      config: loadConfig({
+        CPIS_MODE: 'demo',
+        CPIS_LOG_LEVEL: 'warn',
+        CPIS_DATA_DIR: dataDir,
+        HOST: '127.0.0.1',
+        PORT: String(await freePort()),
+      }),
+      store,
+      demoTokens: tokens,
+      demoWorld: false,
+      scheduler: false,
+    });
+    try {
+      const world = await loadDemoWorld(store.db, service.clock.now(), {
+        people: opts.people,
+        seed: 20261122,
+      });
+      const la = `Bearer ${(await tokens.issue({ kind: 'local-authority', laCode: 'E09000030' })).access_token}`;
+      const upload = await service.http.inject({
+        method: 'POST',
+        url: '/la/v1/uploads',
+        headers: { authorization: la },
+        payload: {
+          sequence: 1,
+          records: [
+            {
+              subject: 'child',
+              nhsNumber: '9990000018',
+              familyName: 'SMITH',
+              givenNames: ['Johnny'],
+              birthDate: '2021-05-02',
+              plans: [{ type: 'CPP', startDate: '2026-09-01' }],
+            },
+          ],
+        },
+      });
+      if (upload.json().fileCode !== 'CPF02') throw new Error(`upload failed: ${upload.body}`);
+
+      // Each worker is one member of staff, signed in through the stand-in (in-process), with the
+      // confirm page's form in hand; the timed requests then go over loopback HTTP.
+      const base = service.url!;
+      const staff = await Promise.all(
+        Array.from({ length: opts.connections }, async () => {
+          const b = new TestBrowser(service.http, base);
+          const search = await b.signIn('555000000302');
+          const confirm = await b.submit(search, '/search', { by: 'nhs-number', nhsNumber: '9990000018' });
+          const form = findForm(confirm.html, /\/view$/);
+          const cookie = [...b.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+          return {
+            cookie,
+            action: form.action,
+            body: new URLSearchParams({ ...form.hidden, notify: 'yes' }).toString(),
+          };
+        }),
+      );
+      const clinician = `Bearer ${(await tokens.issue({ kind: 'health-user', sdsUserId: '555000000302', name: 'Sam Patel', jobRole: { code: 'R8016', display: 'Registration clerk' }, organisation: { odsCode: 'R1H12' }, activities: ['B0107'] })).access_token}`;
+
+      const plan = {
+        base,
+        connections: opts.connections,
+        warmupMs: opts.warmupSeconds * 1000,
+        durationMs: opts.seconds * 1000,
+        ttfb: true,
+      };
+      const form = 'application/x-www-form-urlencoded';
+      const flagRequests: LoadRequest[] = staff.map((s) => ({
+        path: s.action,
+        method: 'POST',
+        headers: { cookie: s.cookie, 'content-type': form },
+        body: s.body,
+      }));
+      const flag = await runLoadgen({ ...plan, requests: flagRequests, requestIds: false });
+      const search = await runLoadgen({
+        ...plan,
+        requests: staff.map((s) => ({ path: '/search', headers: { cookie: s.cookie } })),
+        requestIds: false,
+      });
+      // The API's two calls for the same page, each timed on its own: their sum is the comparison.
+      const q = 'patient:identifier=https://fhir.nhs.uk/Id/nhs-number%7C9990000018';
+      const api = await runLoadgen({
+        ...plan,
+        requests: [
+          { path: `/FHIR/R4/CareTeam?${q}`, headers: { authorization: clinician } },
+          { path: `/FHIR/R4/AuditEvent?${q}`, headers: { authorization: clinician } },
+        ],
+        requestIds: true,
+      });
+      console.log(
+        `portal ${engine}: ${world.people.toLocaleString('en-GB')} people; ${opts.connections} staff at once; time to first byte`,
+      );
+      console.log(line('flag page (notifying)', flag));
+      console.log(line('search page', search));
+      console.log(line('API CareTeam|AuditEvent', api));
+      console.log(
+        `portal ${engine} ratio flag page p50 / (2 x API call p50): ${(flag.p50 / (2 * api.p50)).toFixed(2)}x`,
+      );
+      out[engine] = { flag, search, api };
+    } finally {
+      await service.stop();
+      await cleanup();
+    }
+  }
+  return out;
+}
