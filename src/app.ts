@@ -267,7 +267,14 @@ async function portalDeps(
           allowHttp: true,
         });
       } else if (oidc) {
-        client = createSignInClient({ ...common, ...oidc });
+        // Plain HTTP only to an issuer on this machine (a local test identity provider).
+        const issuer = new URL(oidc.issuer);
+        const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(issuer.hostname);
+        client = createSignInClient({
+          ...common,
+          ...oidc,
+          allowHttp: issuer.protocol === 'http:' && loopback,
+        });
       }
       return client;
     },

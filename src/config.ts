@@ -136,6 +136,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       );
     }
     url('CPIS_OIDC_ISSUER', oidcIssuer);
+    const issuerUrl = new URL(oidcIssuer);
+    if (
+      issuerUrl.protocol !== 'https:' &&
+      !['127.0.0.1', 'localhost', '[::1]'].includes(issuerUrl.hostname)
+    ) {
+      throw new ConfigError('CPIS_OIDC_ISSUER', 'must be https (plain http only on this machine)');
+    }
     const clientId = env.CPIS_OIDC_CLIENT_ID;
     const clientSecret = env.CPIS_OIDC_CLIENT_SECRET;
     if (!clientId) throw new ConfigError('CPIS_OIDC_CLIENT_ID', 'is required with CPIS_OIDC_ISSUER');

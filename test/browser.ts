@@ -17,6 +17,8 @@ export class TestBrowser {
   constructor(
     readonly app: FastifyInstance,
     readonly origin = 'http://127.0.0.1:8080',
+    /** Other sites the browser may be sent to (an identity provider of its own), by origin. */
+    readonly others: Record<string, FastifyInstance> = {},
   ) {}
 
   #remember(res: LightMyRequestResponse): void {
@@ -39,7 +41,9 @@ export class TestBrowser {
   /** One request, no redirects followed. */
   async request(method: 'GET' | 'POST', url: string, form?: Record<string, string>): Promise<Page> {
     const u = new URL(url, this.origin);
-    const res = await this.app.inject({
+    const app = u.origin === new URL(this.origin).origin ? this.app : this.others[u.origin];
+    if (!app) throw new Error(`the test browser knows no site at ${u.origin}`);
+    const res = await app.inject({
       method,
       url: u.pathname + u.search,
       headers: {

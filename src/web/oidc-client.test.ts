@@ -360,3 +360,66 @@ describe('claims checks', () => {
     await expect(c.start()).resolves.toMatchObject({ url: expect.stringContaining(`${ISSUER}/auth?`) });
   });
 });
+
+describe('ID token signature', () => {
+  it('refuses an ID token not signed by a key in the issuer’s JWKS, however right its claims', async () => {
+    // A lookalike issuer: discovery and JWKS name key A; its token endpoint signs with key B.
+    const { generateKeyPair, exportJWK, SignJWT } = await import('jose');
+    const published = await generateKeyPair('RS256');
+    const forger = await generateKeyPair('RS256');
+    const issuer = 'http://127.0.0.1:9/fake';
+    const fake = Fastify();
+    fake.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_r, body, done) =>
+      done(null, body),
+    );
+    let signer = forger.privateKey;
+    fake.get('/fake/.well-known/openid-configuration', async () => ({
+      issuer,
+      authorization_endpoint: `${issuer}/auth`,
+      token_endpoint: `${issuer}/token`,
+      jwks_uri: `${issuer}/jwks`,
+      response_types_supported: ['code'],
+      subject_types_supported: ['public'],
+      id_token_signing_alg_values_supported: ['RS256'],
+      code_challenge_methods_supported: ['S256'],
+    }));
+    fake.get('/fake/jwks', async () => ({
+      keys: [{ ...(await exportJWK(published.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }],
+    }));
+    let nonce = '';
+    fake.post('/fake/token', async () => ({
+      access_token: 'at',
+      token_type: 'Bearer',
+      expires_in: 60,
+      id_token: await new SignJWT({ ...standInClaims(findStandInPerson(GRACE)!), nonce })
+        .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+        .setIssuer(issuer)
+        .setAudience(CLIENT.clientId)
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(signer),
+    }));
+    await fake.ready();
+    const rpOfFake = createSignInClient({
+      issuer,
+      ...CLIENT,
+      redirectUri: CALLBACK,
+      scopes: 'openid profile nationalrbacaccess',
+      fetch: injectFetch(fake),
+      allowHttp: true,
+    });
+    const attempt = async () => {
+      const started = await rpOfFake.start();
+      nonce = started.nonce;
+      return rpOfFake.finish(new URL(`${CALLBACK}?code=c0de&state=${started.state}`), started);
+    };
+    const forged = await attempt().catch((e: unknown) => e);
+    expect(forged).toBeInstanceOf(SignInError);
+    const cause = (forged as SignInError).cause as { cause?: unknown };
+    expect(String(cause.cause)).toMatch(/signature verification failed/);
+    // The same answer signed with the published key is accepted: only the signature was wrong.
+    signer = published.privateKey;
+    expect((await attempt()).sdsUserId).toBe(GRACE);
+    await fake.close();
+  });
+});

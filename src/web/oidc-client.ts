@@ -103,7 +103,10 @@ export function createSignInClient(opts: SignInClientOptions): SignInClient {
   async function discover(): Promise<client.Configuration> {
     const options: client.DiscoveryRequestOptions = { timeout: 15 };
     if (opts.fetch) options[client.customFetch] = opts.fetch as client.CustomFetch;
-    if (opts.allowHttp) options.execute = [client.allowInsecureRequests];
+    // The ID token's signature is checked against the issuer's JWKS (from discovery), not only
+    // trusted for having come over TLS from the token endpoint.
+    options.execute = [client.enableNonRepudiationChecks];
+    if (opts.allowHttp) options.execute.push(client.allowInsecureRequests);
     return client.discovery(
       new URL(opts.issuer),
       opts.clientId,
