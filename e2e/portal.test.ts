@@ -37,7 +37,9 @@ describe('health portal in Chromium', () => {
     const result = await new AxeBuilder({ page })
       .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'])
       .analyze();
-    const found = result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target).join(', ')}`);
+    const found = result.violations.map(
+      (v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target).join(', ')}`,
+    );
     expect(found, `accessibility of ${what}`).toEqual([]);
     visited.push(what);
   };
@@ -49,9 +51,9 @@ describe('health portal in Chromium', () => {
   const accesses = async (nhsNumber: string) =>
     Number(
       (
-        await sql<{ n: string }>`select count(*) as n from access_event where nhs_number = ${nhsNumber}`.execute(
-          t.service.store.db,
-        )
+        await sql<{
+          n: string;
+        }>`select count(*) as n from access_event where nhs_number = ${nhsNumber}`.execute(t.service.store.db)
       ).rows[0]!.n,
     );
 
@@ -146,7 +148,7 @@ describe('health portal in Chromium', () => {
     await fresh();
     await signIn(people.midwife, 'Midwife, Whipps Cross University Hospital Maternity Unit');
     await page.getByRole('heading', { name: 'Find a patient' }).waitFor();
-    expect(await page.getByRole('navigation', { name: 'Account' }).innerText()).toContain('Grace Adeyemi');
+    expect(await page.getByRole('navigation', { name: 'Account' }).textContent()).toContain('Grace Adeyemi');
     await accessible('search');
     await shot('portal-search');
 
@@ -164,7 +166,6 @@ describe('health portal in Chromium', () => {
 
     const before = await accesses('9990000026');
     await page.getByRole('button', { name: 'View CP-IS information' }).click();
-    const main = page.locator('main');
     await see("Unborn child – child protection plan (held on the mother's record)");
     await see('Birmingham City Council');
     await page.getByRole('link', { name: '07700 900 100' }).waitFor(); // EDT, as a phone link
@@ -183,7 +184,10 @@ describe('health portal in Chromium', () => {
     // Birmingham (daily cadence) gets its message the next morning.
     t.clock.set(new Date('2026-11-21T07:00:00Z'));
     await t.service.scheduler.tick();
-    const list = (await t.as(la(BHAM)).get('/la/v1/mailbox')).json().messages as { id: string; type: string }[];
+    const list = (await t.as(la(BHAM)).get('/la/v1/mailbox')).json().messages as {
+      id: string;
+      type: string;
+    }[];
     const messages = await Promise.all(
       list
         .filter((m) => m.type === 'access-notification')
@@ -204,7 +208,7 @@ describe('health portal in Chromium', () => {
     await page.getByRole('button', { name: 'View CP-IS information' }).click();
     await see('Child protection plan');
     await see('London Borough of Tower Hamlets');
-    expect(await page.getByRole('table').innerText()).toContain('Sam Patel');
+    expect(await page.getByRole('table').textContent()).toContain('Sam Patel');
   });
 
   it('a silent read: the GP looks without notifying, the page says so, and no access is recorded', async () => {
@@ -230,7 +234,7 @@ describe('health portal in Chromium', () => {
     await page.getByLabel('Year').fill('2019');
     await page.getByRole('button', { name: 'Search by details' }).click();
     await see('More than one person matches');
-    expect(await page.locator('main').innerText()).not.toContain('999 000 02');
+    expect(await page.locator('main').textContent()).not.toContain('999 000 02');
     await accessible('search, refine');
     await page.getByLabel('Postcode (optional)').fill('LS9 7HE');
     await page.getByRole('button', { name: 'Search by details' }).click();
@@ -244,7 +248,7 @@ describe('health portal in Chromium', () => {
     const summary = page.locator('.nhsuk-error-summary');
     await summary.waitFor();
     expect(await summary.evaluate((el) => el.matches(':focus'))).toBe(true);
-    expect(await summary.innerText()).toContain('Enter a valid NHS number');
+    expect(await summary.textContent()).toContain('Enter a valid NHS number');
     await accessible('search, error summary');
     await summary.getByRole('link').first().click();
     expect(await page.getByLabel('Search by NHS number').evaluate((el) => el.matches(':focus'))).toBe(true);
@@ -254,14 +258,16 @@ describe('health portal in Chromium', () => {
     await page.getByLabel('Year').fill('2020');
     await page.getByRole('button', { name: 'Search by details' }).click();
     await summary.getByText('Enter the given name').waitFor();
-    expect(await summary.innerText()).toContain('Date of birth must be a real date');
+    expect(await summary.textContent()).toContain('Date of birth must be a real date');
   });
 
   it('the idle timeout signs out, and signing in again goes back to the page asked for', async () => {
     await fresh();
     await signIn(people.clerk);
     // Twenty minutes pass without a request (sessions run on real time: the store is moved back).
-    await sql`update web_session set last_seen_at = last_seen_at - interval '20 minutes'`.execute(t.service.store.db);
+    await sql`update web_session set last_seen_at = last_seen_at - interval '20 minutes'`.execute(
+      t.service.store.db,
+    );
     await page.goto(`${t.service.url}/search?from=timeout`);
     await see('You were signed out');
     await accessible('sign-in page, timed out');
@@ -274,7 +280,10 @@ describe('health portal in Chromium', () => {
   it('a form whose CSRF token is not the session’s is refused, and nothing happens', async () => {
     await fresh();
     await signIn(people.clerk);
-    await page.locator('form[action="/search"] input[name="_csrf"]').first().evaluate((el) => el.setAttribute('value', 'forged'));
+    await page
+      .locator('form[action="/search"] input[name="_csrf"]')
+      .first()
+      .evaluate((el) => el.setAttribute('value', 'forged'));
     const before = await accesses('9990000018');
     await findByNumber('9990000018');
     await page.getByRole('heading', { name: 'This form cannot be used' }).waitFor();
@@ -287,14 +296,28 @@ describe('health portal in Chromium', () => {
     await signIn(people.noAccess);
     await page.getByRole('heading', { name: 'You do not have access' }).waitFor();
     await accessible('no access');
-    const denied = await sql<{ n: string }>`select count(*) as n from audit_log where action = 'portal.access' and outcome = 'refused'`.execute(
+    const denied = await sql<{
+      n: string;
+    }>`select count(*) as n from audit_log where action = 'portal.access' and outcome = 'refused'`.execute(
       t.service.store.db,
     );
     expect(Number(denied.rows[0]!.n)).toBeGreaterThan(0);
   });
 
   it('checked every kind of page for accessibility', () => {
-    for (const what of ['sign-in page', 'stand-in CIS2 persona picker', 'role choice', 'search', 'check the person', 'flag page', 'search, refine', 'search, error summary', 'sign-in page, timed out', 'form refused', 'no access']) {
+    for (const what of [
+      'sign-in page',
+      'stand-in CIS2 persona picker',
+      'role choice',
+      'search',
+      'check the person',
+      'flag page',
+      'search, refine',
+      'search, error summary',
+      'sign-in page, timed out',
+      'form refused',
+      'no access',
+    ]) {
       expect(visited).toContain(what);
     }
   });

@@ -15,6 +15,7 @@ export function personWire(p: RegisteredPerson) {
     motherNhsNumber: p.motherNhsNumber,
     status: p.status,
     supersededBy: p.supersededBy,
+    postcode: p.postcode,
   };
 }
 

@@ -8,7 +8,6 @@ import {
   adminRegisterBirth,
   adminSupersede,
 } from '../../demographics/admin.ts';
-import type { RegisteredPerson } from '../../demographics/register.ts';
 import {
   adminImportOrganisations,
   adminPutLocalAuthority,
@@ -125,9 +124,6 @@ const ListOrgsQuery = Type.Object(
 );
 
 /** A person as the admin API shows one: with the home postcode (always null for a sensitive person). */
-function personOut(p: RegisteredPerson) {
-  return { ...personWire(p), postcode: p.postcode };
-}
 
 /** The dispatch body is optional: none, or {"force": true|false}. */
 function dispatchForce(body: unknown): boolean {
@@ -150,14 +146,14 @@ export function adminRoutes(app: FastifyInstance, deps: HttpDeps): void {
     { config: ADMIN, schema: { params: NhsParams, body: PersonBody } },
     async (req, reply) => {
       const r = await adminPutPerson(adminDeps, principalOf(req), req.params.nhsNumber, req.body);
-      return reply.code(r.created ? 201 : 200).send(personOut(r.person));
+      return reply.code(r.created ? 201 : 200).send(personWire(r.person));
     },
   );
 
   app.get<{ Params: Static<typeof NhsParams> }>(
     '/admin/v1/demographics/:nhsNumber',
     { config: ADMIN, schema: { params: NhsParams } },
-    async (req) => personOut(await adminGetPerson(deps.db, req.params.nhsNumber)),
+    async (req) => personWire(await adminGetPerson(deps.db, req.params.nhsNumber)),
   );
 
   app.post<{ Params: Static<typeof NhsParams>; Body: Static<typeof SupersedeBody> }>(
@@ -170,14 +166,14 @@ export function adminRoutes(app: FastifyInstance, deps: HttpDeps): void {
         req.params.nhsNumber,
         req.body.newNhsNumber,
       );
-      return { old: personOut(r.old), replacement: personOut(r.replacement) };
+      return { old: personWire(r.old), replacement: personWire(r.replacement) };
     },
   );
 
   app.post<{ Params: Static<typeof NhsParams> }>(
     '/admin/v1/demographics/:nhsNumber/invalidate',
     { config: ADMIN, schema: { params: NhsParams } },
-    async (req) => personOut(await adminInvalidate(adminDeps, principalOf(req), req.params.nhsNumber)),
+    async (req) => personWire(await adminInvalidate(adminDeps, principalOf(req), req.params.nhsNumber)),
   );
 
   app.post<{ Body: Static<typeof BirthBody> }>(
@@ -185,7 +181,7 @@ export function adminRoutes(app: FastifyInstance, deps: HttpDeps): void {
     { config: ADMIN, schema: { body: BirthBody } },
     async (req, reply) => {
       const r = await adminRegisterBirth(adminDeps, principalOf(req), req.body);
-      return reply.code(201).send({ baby: personOut(r.baby), motherNhsNumber: r.mother.nhsNumber });
+      return reply.code(201).send({ baby: personWire(r.baby), motherNhsNumber: r.mother.nhsNumber });
     },
   );
 
