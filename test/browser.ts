@@ -127,7 +127,7 @@ export function findForm(html: string, action: string | RegExp): FoundForm {
 }
 
 /** The value of the role radio whose label contains `text`. */
-function roleValue(html: string, text: string): string {
+export function roleValue(html: string, text: string): string {
   for (const m of html.matchAll(
     /<input[^>]*name="roleId"[^>]*value="([^"]*)"[^>]*>\s*<label[^>]*>([\s\S]*?)<\/label>/g,
   )) {

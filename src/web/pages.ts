@@ -21,7 +21,7 @@ import {
   viewFlag,
 } from '../query/portal.ts';
 import type { HttpFacts } from '../query/service.ts';
-import { messagePage, type PortalDeps, render, viewerOf } from './portal.ts';
+import { messagePage, type PortalDeps, render, toSignIn, viewerOf } from './portal.ts';
 
 const session = { config: { allow: 'session' as const } };
 
@@ -64,10 +64,7 @@ export function pageRoutes(app: FastifyInstance, deps: HttpDeps, portal: PortalD
   /** Signed in, in a role with a CP-IS activity; otherwise to sign-in, role choice, or "no access" (audited). */
   const needViewer = async (req: FastifyRequest, reply: FastifyReply) => {
     const user = req.session.user;
-    if (!user) {
-      const to = req.method === 'GET' ? `&returnTo=${encodeURIComponent(req.url)}` : '';
-      return reply.redirect(`/sign-in?timedOut=${req.session.expired ? 1 : 0}${to}`, 303);
-    }
+    if (!user) return toSignIn(req, reply);
     const viewer = await viewerOf(req, deps);
     if (!viewer) {
       const to = req.method === 'GET' ? req.url : '/search';

@@ -5,7 +5,7 @@
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestBrowser, textOf } from '../../test/browser.ts';
+import { roleValue, TestBrowser, textOf } from '../../test/browser.ts';
 import { buildTestApp, la, type TestApp } from '../../test/helper.ts';
 
 const BHAM = 'E08000025';
@@ -88,7 +88,7 @@ describe('health portal', () => {
     expect(textOf(roles.html)).toContain('Midwife, Whipps Cross University Hospital Maternity Unit');
     expect(textOf(roles.html)).toContain('Named midwife for safeguarding, Barts Health NHS Trust');
     const search = await b.submit(roles, '/select-role', {
-      roleId: roleId(roles.html, 'Midwife, Whipps Cross'),
+      roleId: roleValue(roles.html, 'Midwife, Whipps Cross'),
     });
     expect(search.url).toMatch(/\/search$/);
     expect(textOf(search.html)).toContain('Grace Adeyemi');
@@ -314,12 +314,3 @@ describe('health portal', () => {
     expect(textOf(page.html)).toContain('This page is no longer available');
   });
 });
-
-function roleId(html: string, text: string): string {
-  for (const m of html.matchAll(
-    /<input[^>]*name="roleId"[^>]*value="([^"]*)"[^>]*>\s*<label[^>]*>([\s\S]*?)<\/label>/g,
-  )) {
-    if (m[2]!.includes(text)) return m[1]!;
-  }
-  throw new Error(`no role like ${text}`);
-}

@@ -169,6 +169,15 @@ async function errorPage(err: FastifyError, req: FastifyRequest, reply: FastifyR
   );
 }
 
+/**
+ * Not signed in (or signed out by time): to sign-in, which says why, and then back to the page
+ * asked for (a form cannot be replayed: after one, back to the search).
+ */
+export function toSignIn(req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const to = req.method === 'GET' ? `&returnTo=${encodeURIComponent(req.url)}` : '';
+  return reply.redirect(`/sign-in?timedOut=${req.session.expired ? 1 : 0}${to}`, 303);
+}
+
 /** Who the signed-in person is, in the role they chose (null: not signed in, or no role chosen yet). */
 export async function viewerOf(req: FastifyRequest, deps: HttpDeps): Promise<Viewer | null> {
   const user = req.session.user;

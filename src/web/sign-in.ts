@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ACTIVITY_VIEW_FLAG, ACTIVITY_VIEW_FLAG_SILENT } from '../auth/principal.ts';
 import { getOrganisation } from '../directory/directory.ts';
 import type { HttpDeps } from '../http/deps.ts';
-import { messagePage, type PortalDeps, render, viewerOf } from './portal.ts';
+import { messagePage, type PortalDeps, render, toSignIn, viewerOf } from './portal.ts';
 
 /** Sign-in must come back within this long of starting. */
 const SIGN_IN_WINDOW_MS = 10 * 60 * 1000;
@@ -145,10 +145,7 @@ export function signInRoutes(app: FastifyInstance, deps: HttpDeps, portal: Porta
   };
 
   const requireUser = async (req: FastifyRequest, reply: FastifyReply) => {
-    if (!req.session.user) {
-      const to = req.method === 'GET' ? `&returnTo=${encodeURIComponent(req.url)}` : '';
-      return reply.redirect(`/sign-in?timedOut=${req.session.expired ? 1 : 0}${to}`, 303);
-    }
+    if (!req.session.user) return toSignIn(req, reply);
   };
 
   app.get('/select-role', { ...session, preHandler: requireUser }, async (req, reply) => {
