@@ -6,6 +6,7 @@
  * `CPIS_UPDATE_SCREENSHOTS=1 npx vitest run e2e/portal.test.ts` also refreshes the README's
  * screenshots (docs/img).
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { AxeBuilder } from '@axe-core/playwright';
 import { sql } from 'kysely';
@@ -200,7 +201,24 @@ describe('health portal in Chromium', () => {
     expect(JSON.stringify(access?.organisation)).toContain('Whipps Cross University Hospital Maternity Unit');
   });
 
-  it('Johnny by NHS number, typed with spaces', async () => {
+  it('Johnny by NHS number, typed with spaces; with a long history the page still prints on one page', async () => {
+    // Thirty clinicians at A&E have looked already, through their systems.
+    for (let i = 0; i < 30; i++) {
+      const res = await t
+        .as({
+          kind: 'health-user',
+          sdsUserId: `55590000${String(i).padStart(4, '0')}`,
+          name: `Dr Clinician ${i}`,
+          jobRole: { code: 'R8000', display: 'Emergency department doctor' },
+          organisation: { odsCode: i % 2 ? 'R1H12' : 'R1HNH' },
+          activities: ['B0107'],
+        })
+        .get('/FHIR/R4/CareTeam?patient:identifier=https://fhir.nhs.uk/Id/nhs-number|9990000018', {
+          'x-request-id': randomUUID(),
+        });
+      expect(res.statusCode).toBe(200);
+    }
+    t.clock.set(new Date(t.clock.now().getTime() + 60_000)); // the clerk looks a minute later
     await fresh();
     await signIn(people.clerk);
     await findByNumber('999 000 0018');
@@ -208,7 +226,15 @@ describe('health portal in Chromium', () => {
     await page.getByRole('button', { name: 'View CP-IS information' }).click();
     await see('Child protection plan');
     await see('London Borough of Tower Hamlets');
-    expect(await page.getByRole('table').textContent()).toContain('Sam Patel');
+    const history = await page.getByRole('table').textContent();
+    expect(history).toContain('Sam Patel');
+    expect(history).toContain('Newham General Hospital Emergency Department');
+    expect(await page.locator('tbody tr').count()).toBe(25);
+    // Staff print it into the notes: on A4, one page.
+    await page.emulateMedia({ media: 'print' });
+    const pdf = (await page.pdf({ format: 'A4' })).toString('latin1');
+    expect(pdf.match(/\/Type\s*\/Page\b(?!s)/g)?.length).toBe(1);
+    await page.emulateMedia({ media: 'screen' });
   });
 
   it('a silent read: the GP looks without notifying, the page says so, and no access is recorded', async () => {

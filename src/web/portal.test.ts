@@ -303,6 +303,30 @@ describe('health portal', () => {
     expect(String(page.headers.location)).toContain('/sign-in');
   });
 
+  it('never shows address-like detail of a restricted record, and says the look-up found no CP-IS information', async () => {
+    const b = browser();
+    const search = await b.signIn(CLERK);
+    const confirm = await b.submit(search, '/search', { by: 'nhs-number', nhsNumber: '9990000077' });
+    const text = textOf(confirm.html);
+    expect(text).toContain('CLARKE, Amelia');
+    expect(text).toContain('Restricted record: no address is shown');
+    expect(confirm.html).not.toContain('LS6');
+    const flag = await b.submit(confirm, /\/view$/, { notify: 'yes' });
+    expect(textOf(flag.html)).toContain('No CP-IS information');
+    expect(flag.html).not.toContain('LS6');
+    expect(textOf(flag.html)).not.toContain('Recent unscheduled care');
+  });
+
+  it('follows a merged NHS number to the number now in use, and says so', async () => {
+    const b = browser();
+    const search = await b.signIn(CLERK);
+    const confirm = await b.submit(search, '/search', { by: 'nhs-number', nhsNumber: '999 000 0085' });
+    const text = textOf(confirm.html);
+    expect(text).toContain('NHS number 999 000 0085 was merged into the number below');
+    expect(text).toContain('999 000 0093');
+    expect(text).toContain("O'BRIEN, Oliver");
+  });
+
   it('opens a patient link only for the person who searched', async () => {
     const a = browser();
     const search = await a.signIn(CLERK);
