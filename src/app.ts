@@ -1,7 +1,8 @@
 /**
  * The service, start to finish. Read this file as the table of contents: open the store, bring
  * the schema up to date, set up the clock and identity, connect demographics, load the directory
- * (and in demo mode the demo world), start the query committer, register the routes, listen.
+ * (and in demo mode the demo world), start the query committer, set up the health portal (its
+ * sign-in and, in demo mode, the stand-in for NHS CIS2), register the routes, listen.
  * `stop()` undoes each step in reverse.
  */
 import { randomBytes } from 'node:crypto';

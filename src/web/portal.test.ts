@@ -3,6 +3,7 @@
  * stand-in for NHS CIS2. The browser tests in e2e/ play the same stories in Chromium; these check
  * the server's side of each rule: what is recorded, who is told, what is refused.
  */
+import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roleValue, TestBrowser, textOf } from '../../test/browser.ts';
@@ -288,6 +289,23 @@ describe('health portal', () => {
     expect(textOf(signIn.html)).toContain('You were signed out');
     const back = await b.signIn(CLERK, undefined, '/search?from=bookmark');
     expect(back.url).toMatch(/\/search\?from=bookmark$/);
+  });
+
+  it('removes sessions that ended by time from the store when the scheduler runs', async () => {
+    const b = browser();
+    await b.signIn(GP);
+    const cookie = b.cookies.get('__Host-cpis-session')!;
+    const idHash = createHash('sha256').update(cookie).digest('hex');
+    const rows = () =>
+      t.service.store.db.selectFrom('web_session').select('id_hash').where('id_hash', '=', idHash).execute();
+    expect(await rows()).toHaveLength(1);
+    await t.service.scheduler.tick();
+    expect(await rows()).toHaveLength(1); // still in use
+    await sql`update web_session set last_seen_at = last_seen_at - interval '16 minutes' where id_hash = ${idHash}`.execute(
+      t.service.store.db,
+    );
+    await t.service.scheduler.tick();
+    expect(await rows()).toHaveLength(0);
   });
 
   it('ends the session at once on sign-out: the old cookie opens nothing', async () => {
