@@ -166,6 +166,7 @@ describe('health portal in Chromium', () => {
     await accessible('check the person');
 
     const before = await accesses('9990000026');
+    await page.getByLabel('Yes: record this look-up and tell the local authority').check();
     await page.getByRole('button', { name: 'View CP-IS information' }).click();
     await see("Unborn child – child protection plan (held on the mother's record)");
     await see('Birmingham City Council');
@@ -223,6 +224,7 @@ describe('health portal in Chromium', () => {
     await signIn(people.clerk);
     await findByNumber('999 000 0018');
     await see('SMITH, Johnny');
+    await page.getByLabel('Yes: record this look-up and tell the local authority').check();
     await page.getByRole('button', { name: 'View CP-IS information' }).click();
     await see('Child protection plan');
     await see('London Borough of Tower Hamlets');

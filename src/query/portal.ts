@@ -45,11 +45,11 @@ export type FindResult =
   | { status: 'unavailable' };
 
 /**
- * - `superseded`: the number asked about was merged into another, which is shown;
+ * - `superseded`: the number asked about was merged into `current`; information under either is shown;
  * - `unconfirmed`: demographics did not answer, so the number could not be matched to a person
  *   (the flag can still be looked up: a missing demographics service must not hide a plan).
  */
-export type FindNote = { kind: 'superseded'; asked: string } | { kind: 'unconfirmed' };
+export type FindNote = { kind: 'superseded'; current: string } | { kind: 'unconfirmed' };
 
 export function hasCpisActivity(p: HealthUser): boolean {
   return p.activities.includes(ACTIVITY_VIEW_FLAG) || p.activities.includes(ACTIVITY_VIEW_FLAG_SILENT);
@@ -99,11 +99,13 @@ export async function findByNhsNumber(
     if (!trace || trace.status === 'not-found') result = { status: 'not-found' };
     else if (trace.status === 'invalidated') result = { status: 'invalidated' };
     else if (trace.status === 'superseded') {
+      // Looked up by the number asked for, as the API is: the query follows the merge itself and
+      // finds plans held under either number (an LA's record may still be under the old one).
       result = {
         status: 'found',
-        nhsNumber: trace.replacementNhsNumber,
+        nhsNumber,
         person: trace.person ? personShown(trace.person) : null,
-        note: { kind: 'superseded', asked: nhsNumber },
+        note: { kind: 'superseded', current: trace.replacementNhsNumber },
       };
     } else result = { status: 'found', nhsNumber, person: personShown(trace.person), note: null };
   } catch (err) {

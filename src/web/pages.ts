@@ -3,6 +3,7 @@
  * details answered as a PDS trace answers), check it is the right person, then look. Every route
  * checks the session and the role's CP-IS activity on the server; every form carries a CSRF token.
  */
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseDemographicsForm } from '../demographics/search.ts';
 import { GENDERS } from '../demographics/types.ts';
@@ -38,8 +39,19 @@ function formOf(req: FastifyRequest): Form {
   return out;
 }
 
+/**
+ * The request as the audit trail keeps it. A browser sends no X-Request-ID; if one is sent anyway it
+ * is not trusted to name the access, which gets an id of the service's own.
+ */
 function httpFacts(req: FastifyRequest): HttpFacts {
-  return { method: req.method, url: req.url, ip: req.ip, requestId: req.id };
+  const given = req.headers['x-request-id'] !== undefined;
+  return { method: req.method, url: req.url, ip: req.ip, requestId: given ? randomUUID() : req.id };
+}
+
+/** A patient reference opens only for this person, in this role, in this session. */
+function bindingOf(req: FastifyRequest): string {
+  const p = req.viewer!.principal;
+  return `${p.sdsUserId}|${p.roleProfileId}|${req.session.bindingId ?? ''}`;
 }
 
 /** NHS design system messages for an NHS number that cannot be used. */
@@ -169,7 +181,7 @@ export function pageRoutes(app: FastifyInstance, deps: HttpDeps, portal: PortalD
     }
     const ref = portal.refs.seal(
       { nhsNumber: found.nhsNumber, via: form.by === 'details' ? 'details' : 'nhs-number', note: found.note },
-      viewer.principal.sdsUserId,
+      bindingOf(req),
       portal.now(),
     );
     return reply.redirect(`/patient/${ref}`, 303);
@@ -177,7 +189,7 @@ export function pageRoutes(app: FastifyInstance, deps: HttpDeps, portal: PortalD
 
   const openRef = async (req: FastifyRequest, reply: FastifyReply) => {
     const ref = (req.params as { ref: string }).ref;
-    const content = portal.refs.open(ref, req.viewer!.principal.sdsUserId, portal.now());
+    const content = portal.refs.open(ref, bindingOf(req), portal.now());
     if (!content) {
       await messagePage(
         req,
@@ -231,6 +243,15 @@ export function pageRoutes(app: FastifyInstance, deps: HttpDeps, portal: PortalD
   app.get('/patient/:ref', guarded, async (req, reply) => {
     const opened = await openRef(req, reply);
     if (!opened) return reply;
+    // Who the person is was shown: that is recorded too, though CP-IS information is not yet.
+    await deps.query.record({
+      action: 'portal.show-person',
+      principal: req.viewer!.principal,
+      status: 200,
+      nhsNumber: opened.content.nhsNumber,
+      http: httpFacts(req),
+      detail: { channel: 'portal' },
+    });
     return patientPage(req, reply, opened);
   });
 

@@ -1,8 +1,8 @@
 /**
  * The patient reference in portal URLs (`/patient/<ref>`): the NHS number sealed with AES-256-GCM,
- * bound to the person who searched and to the time they did. NHS numbers so stay out of URLs,
- * browser history and access logs, a reference shared with someone else opens nothing for them,
- * and an old one stops working when a session could no longer be alive.
+ * bound to the person who searched, the role they searched in and their session, and to the time
+ * they did. NHS numbers so stay out of URLs, browser history and access logs; a reference shared
+ * with someone else, kept after signing out or used in another role opens nothing.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -48,12 +48,12 @@ export class PatientRefs {
     return new PatientRefs(key, maxAgeMs);
   }
 
-  seal(content: PatientRefContent, sdsUserId: string, nowMs: number): string {
+  seal(content: PatientRefContent, binding: string, nowMs: number): string {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
-    cipher.setAAD(Buffer.from(sdsUserId));
+    cipher.setAAD(Buffer.from(binding));
     // Compact, to keep URLs short: number, how found, when (base 36), and the note if any.
-    const note = content.note?.kind === 'superseded' ? `s${content.note.asked}` : content.note ? 'u' : '';
+    const note = content.note?.kind === 'superseded' ? `s${content.note.current}` : content.note ? 'u' : '';
     const plain = Buffer.from(
       `${content.nhsNumber}.${content.via === 'details' ? 'd' : 'n'}.${nowMs.toString(36)}.${note}`,
     );
@@ -61,14 +61,14 @@ export class PatientRefs {
     return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
   }
 
-  /** The content, or null for anything not sealed by this service for this person, or too old. */
-  open(ref: string, sdsUserId: string, nowMs: number): PatientRefContent | null {
+  /** The content, or null for anything not sealed by this service for this binding, or too old. */
+  open(ref: string, binding: string, nowMs: number): PatientRefContent | null {
     if (!/^[A-Za-z0-9_-]{40,100}$/.test(ref)) return null;
     const raw = Buffer.from(ref, 'base64url');
     if (raw.length < 12 + 16 + 1) return null;
     try {
       const decipher = createDecipheriv('aes-256-gcm', this.#key, raw.subarray(0, 12));
-      decipher.setAAD(Buffer.from(sdsUserId));
+      decipher.setAAD(Buffer.from(binding));
       decipher.setAuthTag(raw.subarray(12, 28));
       const plain = Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]);
       const m = /^(\d{10})\.([dn])\.([0-9a-z]{1,12})\.(u|s\d{10})?$/.exec(plain.toString('utf8'));
@@ -79,7 +79,7 @@ export class PatientRefs {
         ? null
         : m[4] === 'u'
           ? { kind: 'unconfirmed' }
-          : { kind: 'superseded', asked: m[4].slice(1) };
+          : { kind: 'superseded', current: m[4].slice(1) };
       return { nhsNumber: m[1]!, via: m[2] === 'd' ? 'details' : 'nhs-number', note };
     } catch {
       return null;

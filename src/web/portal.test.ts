@@ -340,9 +340,68 @@ describe('health portal', () => {
     const search = await b.signIn(CLERK);
     const confirm = await b.submit(search, '/search', { by: 'nhs-number', nhsNumber: '999 000 0085' });
     const text = textOf(confirm.html);
-    expect(text).toContain('NHS number 999 000 0085 was merged into the number below');
+    expect(text).toContain('NHS number 999 000 0085 was merged into 999 000 0093');
     expect(text).toContain('999 000 0093');
     expect(text).toContain("O'BRIEN, Oliver");
+  });
+
+  it('asks whether the care is unscheduled rather than assuming it', async () => {
+    const b = browser();
+    const search = await b.signIn(CLERK);
+    const confirm = await b.submit(search, '/search', { by: 'nhs-number', nhsNumber: '9990000018' });
+    expect(confirm.html).not.toMatch(/name="notify"[^>]*checked/);
+    const before = await accessCount('9990000018');
+    const page = await b.submit(confirm, /\/view$/);
+    expect(page.status).toBe(400);
+    expect(textOf(page.html)).toContain('Choose whether this is unscheduled care');
+    expect(await accessCount('9990000018')).toBe(before);
+  });
+
+  it('keeps a patient link to the session it was made in: after signing out and in again it opens nothing', async () => {
+    const b = browser();
+    const search = await b.signIn(CLERK);
+    const confirm = await b.submit(search, '/search', { by: 'nhs-number', nhsNumber: '9990000018' });
+    const shown = (await auditActions('portal.show-person')).at(-1)!;
+    expect(shown.nhs_number).toBe('9990000018');
+    await b.submit(confirm, '/sign-out');
+    await b.signIn(CLERK);
+    const again = await b.get(new URL(confirm.url).pathname);
+    expect(again.status).toBe(404);
+  });
+
+  it('signs out even from a page kept from before the last sign-in (a fresh button, not a dead end)', async () => {
+    const b = browser();
+    const old = await b.signIn(CLERK);
+    await b.submit(old, '/sign-out');
+    await b.signIn(CLERK);
+    const stale = await b.submit(old, '/sign-out');
+    expect(stale.status).toBe(403);
+    expect(textOf(stale.html)).toContain('You are still signed in');
+    await b.submit(stale, '/sign-out');
+    const after = await b.request('GET', '/search');
+    expect(after.status).toBe(303);
+    expect(String(after.headers.location)).toContain('/sign-in');
+  });
+
+  it('stores nothing for a visitor who has not started signing in', async () => {
+    const count = async () =>
+      Number((await sql<{ n: string }>`select count(*) as n from web_session`.execute(t.service.store.db)).rows[0]!.n);
+    const before = await count();
+    for (const url of ['/', '/sign-in', '/signed-out', '/search', '/sign-in/callback?code=x&state=y']) {
+      await browser().request('GET', url);
+    }
+    expect(await count()).toBe(before);
+  });
+
+  it('sends nobody to another site after signing in, however the return address is written', async () => {
+    for (const evil of ['//evil.example', '/\\evil.example', '/\t/evil.example', '/%09/evil.example', 'https://evil.example/']) {
+      const b = browser();
+      await b.signIn(CLERK);
+      const page = await b.request('GET', `/sign-in?returnTo=${encodeURIComponent(evil)}`);
+      expect(page.status).toBe(302);
+      // Resolved as a browser resolves a Location (WHATWG URL: tabs dropped, backslashes as slashes).
+      expect(new URL(String(page.headers.location), 'http://127.0.0.1:8080').origin).toBe('http://127.0.0.1:8080');
+    }
   });
 
   it('opens a patient link only for the person who searched', async () => {

@@ -143,6 +143,10 @@ export function messagePage(
 async function errorPage(err: FastifyError, req: FastifyRequest, reply: FastifyReply) {
   if (err.code === 'FST_CSRF_INVALID_TOKEN' || err.code === 'FST_CSRF_MISSING_SECRET') {
     req.log.warn({ code: err.code, url: req.routeOptions.url }, 'portal form refused: CSRF token');
+    // A stale sign-out button must not leave someone signed in at a shared workstation unawares.
+    if (req.routeOptions.url === '/sign-out' && req.session.user) {
+      return render(req, reply, 'sign-out.njk', {}, 403);
+    }
     return messagePage(
       req,
       reply,

@@ -26,6 +26,7 @@ import type { Job } from '../scheduler.ts';
 import type { Executor } from '../store/db.ts';
 
 export const SESSION_COOKIE = '__Host-cpis-session';
+const PENDING_MS = 10 * 60 * 1000;
 
 /** Who is signed in, as the identity provider said (CIS2 claims), and the role they chose. */
 export interface SignedInUser {
@@ -86,6 +87,7 @@ export class PortalSession {
     return this.#data.signIn;
   }
   set signIn(pending: PendingSignIn | undefined) {
+    if (pending === undefined && this.#data.signIn === undefined) return;
     this.#data.signIn = pending;
     this.#dirty = true;
   }
@@ -95,8 +97,14 @@ export class PortalSession {
     return this.#data.csrf;
   }
   set _csrf(secret: string | undefined) {
+    if (secret === this.#data.csrf) return;
     this.#data.csrf = secret;
     this.#dirty = true;
+  }
+
+  /** Names this session (and no other) for references that must die with it; null before it is stored. */
+  get bindingId(): string | null {
+    return this.#idHash;
   }
 
   /** Give the session a new id (at sign-in), keeping its data; the old id stops working. */
@@ -211,7 +219,8 @@ export function registerSessions(app: FastifyInstance, opts: SessionOptions): vo
       }
       return;
     }
-    if (!dirty) return; // an anonymous visit that stored nothing leaves nothing behind
+    // An anonymous visit that stored nothing leaves nothing behind.
+    if (!dirty || (!data.user && !data.signIn && !data.csrf)) return;
     const id = randomBytes(32).toString('base64url');
     await opts.db
       .insertInto('web_session')
@@ -221,7 +230,8 @@ export function registerSessions(app: FastifyInstance, opts: SessionOptions): vo
         user_key: userKey(data),
         created_at: t,
         last_seen_at: t,
-        expires_at: new Date(t.getTime() + opts.maxMs),
+        // A sign-in that has not finished is worth keeping for ten minutes, not a working day.
+        expires_at: new Date(t.getTime() + (data.user ? opts.maxMs : Math.min(opts.maxMs, PENDING_MS))),
       })
       .execute();
     if (idHash) await opts.db.deleteFrom('web_session').where('id_hash', '=', idHash).execute();

@@ -13,13 +13,29 @@ import { messagePage, type PortalDeps, render, toSignIn, viewerOf } from './port
 /** Sign-in must come back within this long of starting. */
 const SIGN_IN_WINDOW_MS = 10 * 60 * 1000;
 
-/** Where to go after signing in: a path on this service only (never another site). */
+/**
+ * Where to go after signing in: a path on this service only. It is resolved as a browser resolves
+ * a Location header (which drops tabs and newlines and reads `\\` as `/`), and anything that would
+ * leave this origin, or that holds control characters or spaces, goes to the search instead.
+ */
 export function safeReturnTo(raw: unknown): string {
-  if (typeof raw !== 'string' || !raw.startsWith('/') || raw.startsWith('//') || raw.startsWith('/\\')) {
-    return '/search';
+  const fallback = '/search';
+  if (typeof raw !== 'string' || raw.length > 500 || !raw.startsWith('/')) return fallback;
+  for (const ch of raw) {
+    const code = ch.charCodeAt(0);
+    if (code <= 0x20 || code === 0x7f || ch === '\\') return fallback; // controls, spaces, backslashes
   }
-  if (raw.length > 500 || /[\r\n]/.test(raw) || raw.startsWith('/sign-') || raw === '/') return '/search';
-  return raw;
+  const base = 'https://portal.invalid';
+  let url: URL;
+  try {
+    url = new URL(raw, base);
+  } catch {
+    return fallback;
+  }
+  if (url.origin !== base) return fallback;
+  const path = url.pathname + url.search;
+  if (path === '/' || path.startsWith('/sign-') || path.startsWith('/signed-out')) return fallback;
+  return path;
 }
 
 const session = { config: { allow: 'session' as const } };
@@ -63,7 +79,10 @@ export function signInRoutes(app: FastifyInstance, deps: HttpDeps, portal: Porta
   app.get('/', session, landing);
   app.get('/sign-in', session, landing);
   app.get('/signed-out', session, (req, reply) =>
-    signInPage(req, reply, { signedOut: true, timedOut: false }),
+    // Only someone who is not signed in is told they have signed out.
+    req.session.user
+      ? reply.redirect('/', 303)
+      : signInPage(req, reply, { signedOut: true, timedOut: false }),
   );
 
   app.get('/sign-in/start', session, async (req, reply) => {
