@@ -69,7 +69,9 @@ describe('portal look-up of a merged number', () => {
     expect(text).toContain('Child protection plan');
     expect(text).toContain('London Borough of Tower Hamlets has been told');
     const access = await sql<{ queried_nhs_number: string }>`
-      select queried_nhs_number from access_event order by accessed_at desc limit 1`.execute(t.service.store.db);
+      select queried_nhs_number from access_event order by accessed_at desc limit 1`.execute(
+      t.service.store.db,
+    );
     expect(access.rows[0]?.queried_nhs_number).toBe(OLD);
   });
 });

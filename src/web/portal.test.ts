@@ -385,7 +385,10 @@ describe('health portal', () => {
 
   it('stores nothing for a visitor who has not started signing in', async () => {
     const count = async () =>
-      Number((await sql<{ n: string }>`select count(*) as n from web_session`.execute(t.service.store.db)).rows[0]!.n);
+      Number(
+        (await sql<{ n: string }>`select count(*) as n from web_session`.execute(t.service.store.db)).rows[0]!
+          .n,
+      );
     const before = await count();
     for (const url of ['/', '/sign-in', '/signed-out', '/search', '/sign-in/callback?code=x&state=y']) {
       await browser().request('GET', url);
@@ -394,13 +397,21 @@ describe('health portal', () => {
   });
 
   it('sends nobody to another site after signing in, however the return address is written', async () => {
-    for (const evil of ['//evil.example', '/\\evil.example', '/\t/evil.example', '/%09/evil.example', 'https://evil.example/']) {
+    for (const evil of [
+      '//evil.example',
+      '/\\evil.example',
+      '/\t/evil.example',
+      '/%09/evil.example',
+      'https://evil.example/',
+    ]) {
       const b = browser();
       await b.signIn(CLERK);
       const page = await b.request('GET', `/sign-in?returnTo=${encodeURIComponent(evil)}`);
       expect(page.status).toBe(302);
       // Resolved as a browser resolves a Location (WHATWG URL: tabs dropped, backslashes as slashes).
-      expect(new URL(String(page.headers.location), 'http://127.0.0.1:8080').origin).toBe('http://127.0.0.1:8080');
+      expect(new URL(String(page.headers.location), 'http://127.0.0.1:8080').origin).toBe(
+        'http://127.0.0.1:8080',
+      );
     }
   });
 
