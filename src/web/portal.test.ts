@@ -383,6 +383,13 @@ describe('health portal', () => {
     expect(String(after.headers.location)).toContain('/sign-in');
   });
 
+  it('sends a browser that came by another name for this machine to the one address sign-in returns to', async () => {
+    const b = new TestBrowser(t.service.http, 'http://localhost:8080');
+    const page = await b.request('GET', '/search?x=1');
+    expect(page.status).toBe(302);
+    expect(page.headers.location).toBe('http://127.0.0.1:8080/search?x=1');
+  });
+
   it('stores nothing for a visitor who has not started signing in', async () => {
     const count = async () =>
       Number(

@@ -99,6 +99,17 @@ export function portalRoutes(app: FastifyInstance, deps: HttpDeps): void {
       options: { onConfigure: configureTemplates, autoescape: true, throwOnUndefined: false },
     });
     scope.decorateRequest('viewer', null);
+    if (portal.standIn) {
+      // Demo: one address for the portal, so the session cookie set before sign-in is the one the
+      // sign-in comes back to (http://localhost:8080 and http://127.0.0.1:8080 keep separate cookies).
+      // Not in production, where a proxy in front may present another Host and redirects could loop.
+      scope.addHook('onRequest', async (req, reply) => {
+        const canonical = new URL(portal.publicUrl());
+        if (req.method === 'GET' && req.headers.host && req.headers.host !== canonical.host) {
+          return reply.redirect(`${canonical.origin}${req.url}`, 302);
+        }
+      });
+    }
     scope.setErrorHandler((err: FastifyError, req, reply) => errorPage(err, req, reply));
     signInRoutes(scope, deps, portal);
     pageRoutes(scope, deps, portal);
