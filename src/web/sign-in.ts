@@ -136,6 +136,10 @@ export function signInRoutes(app: FastifyInstance, deps: HttpDeps, portal: Porta
       signedInAt: portal.now(),
       idToken: identity.idToken,
     };
+    // The session's CSRF secret is made now, with the session, rather than by whichever page is
+    // rendered first: two tabs opening at once cannot then each write a different one.
+    req.session._csrf = undefined;
+    reply.generateCsrf();
     if (identity.roles.length === 1) {
       await recordRole(req, deps);
       return reply.redirect(pending.returnTo, 303);
