@@ -235,6 +235,7 @@ describe('health portal in Chromium', () => {
     expect(history).toContain('Sam Patel');
     expect(history).toContain('Newham General Hospital Emergency Department');
     expect(await page.locator('tbody tr').count()).toBe(25);
+    await see('25 look-ups in the last 30 days, at 2 places');
     // Staff print it into the notes: on A4, one page.
     await page.emulateMedia({ media: 'print' });
     const pdf = (await page.pdf({ format: 'A4' })).toString('latin1');

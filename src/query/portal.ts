@@ -173,6 +173,31 @@ export interface FlagView {
   mode: 'unscheduled' | 'silent';
   /** An access was recorded and the LAs holding the plans will be told. */
   notified: boolean;
+  pattern: AccessPattern;
+}
+
+/** What the history says at a glance: how often, and how many places, lately. */
+export interface AccessPattern {
+  days: number;
+  lookUps: number;
+  /** Organisation names (or codes the directory does not know), most recent first. */
+  places: string[];
+}
+
+/**
+ * The unscheduled look-ups shown in the history within `days` before `at`, and the distinct places
+ * they came from, so "frequent attendances or several locations" can be seen without reading the
+ * table. Counts only what the history shows (the 25 most recent, one per person a day).
+ */
+export function accessPattern(accesses: readonly AccessSummary[], at: Date, days = 30): AccessPattern {
+  const since = at.getTime() - days * 24 * 60 * 60 * 1000;
+  const recent = accesses.filter((a) => a.accessedAt.getTime() >= since);
+  const places: string[] = [];
+  for (const a of recent) {
+    const place = a.orgName ?? a.orgCode;
+    if (!places.includes(place)) places.push(place);
+  }
+  return { days, lookUps: recent.length, places };
 }
 
 export const SILENT_REASONS = {
@@ -212,5 +237,6 @@ export async function viewFlag(
     accesses: history.accesses,
     mode: plans.mode,
     notified: plans.accessId !== null,
+    pattern: accessPattern(history.accesses, plans.at),
   };
 }
