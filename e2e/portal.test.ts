@@ -320,6 +320,20 @@ describe('health portal in Chromium', () => {
     await page.waitForURL(/\/search\?from=timeout$/);
   });
 
+  it('signs out of the portal and then of the stand-in, and says so', async () => {
+    await fresh();
+    await signIn(people.gp);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    // The portal's session has ended; the stand-in asks to end its own sign-in too.
+    await page.getByRole('heading', { name: 'Sign out' }).waitFor();
+    await accessible('stand-in sign-out');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await see('You have signed out');
+    await accessible('signed out');
+    await page.goto(`${t.service.url}/search`);
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  });
+
   it('a form whose CSRF token is not the session’s is refused, and nothing happens', async () => {
     await fresh();
     await signIn(people.clerk);
@@ -360,6 +374,9 @@ describe('health portal in Chromium', () => {
       'sign-in page, timed out',
       'form refused',
       'no access',
+      'flag page, silent',
+      'stand-in sign-out',
+      'signed out',
     ]) {
       expect(visited).toContain(what);
     }
