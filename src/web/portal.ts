@@ -136,7 +136,13 @@ export async function render(
   return reply
     .status(status)
     .type('text/html; charset=utf-8')
-    .view(template, { cspNonce: nonce, viewer: req.viewer, csrfToken, ...data });
+    .view(template, {
+      cspNonce: nonce,
+      viewer: req.viewer,
+      signedInName: req.session?.user?.name,
+      csrfToken,
+      ...data,
+    });
 }
 
 export function messagePage(
