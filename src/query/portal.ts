@@ -4,7 +4,7 @@
  * (`QueryService.search`): the same access record, the same audit entry, the same notification to
  * the LA. Finding the person is audited too, whatever it found.
  */
-import { ACTIVITY_VIEW_FLAG, ACTIVITY_VIEW_FLAG_SILENT, type HealthUser } from '../auth/principal.ts';
+import type { HealthUser } from '../auth/principal.ts';
 import {
   type DemographicsQuery,
   type DemographicsService,
@@ -15,7 +15,7 @@ import type { NhsNumber } from '../domain/nhs-number.ts';
 import type { Executor } from '../store/db.ts';
 import type { AccessSummary } from './access.ts';
 import type { VisiblePlan } from './lookup.ts';
-import { decideMode, readCaller } from './request.ts';
+import { canNotify, decideMode, readCaller } from './request.ts';
 import type { HttpFacts, QueryService } from './service.ts';
 
 export interface PortalQueryDeps {
@@ -24,21 +24,8 @@ export interface PortalQueryDeps {
   query: QueryService;
 }
 
-/** What the portal shows to confirm it is the right person (never more; never address-like detail of a restricted record). */
-export interface PersonShown {
-  nhsNumber: string;
-  familyName: string;
-  givenNames: string[];
-  birthDate: string;
-  gender: Person['gender'];
-  /** Null for a restricted (sensitive) record, or when none is held. */
-  postcode: string | null;
-  sensitive: boolean;
-  deathDate: string | null;
-}
-
 export type FindResult =
-  | { status: 'found'; nhsNumber: string; person: PersonShown | null; note: FindNote | null }
+  | { status: 'found'; nhsNumber: string; person: Person | null; note: FindNote | null }
   | { status: 'not-found' }
   | { status: 'several' }
   | { status: 'invalidated' }
@@ -51,34 +38,12 @@ export type FindResult =
  */
 export type FindNote = { kind: 'superseded'; current: string } | { kind: 'unconfirmed' };
 
-export function hasCpisActivity(p: HealthUser): boolean {
-  return p.activities.includes(ACTIVITY_VIEW_FLAG) || p.activities.includes(ACTIVITY_VIEW_FLAG_SILENT);
-}
-
-/** May this person notify (B0107), or only read silently (B0170)? */
-export function canNotify(p: HealthUser): boolean {
-  return p.activities.includes(ACTIVITY_VIEW_FLAG);
-}
-
-export function personShown(p: Person): PersonShown {
-  return {
-    nhsNumber: p.nhsNumber,
-    familyName: p.familyName,
-    givenNames: p.givenNames,
-    birthDate: p.birthDate,
-    gender: p.gender,
-    postcode: p.sensitive ? null : p.postcode,
-    sensitive: p.sensitive,
-    deathDate: p.deathDate,
-  };
-}
-
 /** Who a number belongs to, to show beside what is looked up (null when demographics cannot say). */
-export async function personFor(deps: PortalQueryDeps, nhsNumber: string): Promise<PersonShown | null> {
+export async function personFor(deps: PortalQueryDeps, nhsNumber: string): Promise<Person | null> {
   try {
     const trace = (await deps.demographics.trace([nhsNumber as NhsNumber], { db: deps.db })).get(nhsNumber);
-    if (trace?.status === 'found') return personShown(trace.person);
-    if (trace?.status === 'superseded' && trace.person) return personShown(trace.person);
+    if (trace?.status === 'found') return trace.person;
+    if (trace?.status === 'superseded' && trace.person) return trace.person;
     return null;
   } catch (err) {
     if (err instanceof DemographicsUnavailable) return null;
@@ -104,10 +69,10 @@ export async function findByNhsNumber(
       result = {
         status: 'found',
         nhsNumber,
-        person: trace.person ? personShown(trace.person) : null,
+        person: trace.person,
         note: { kind: 'superseded', current: trace.replacementNhsNumber },
       };
-    } else result = { status: 'found', nhsNumber, person: personShown(trace.person), note: null };
+    } else result = { status: 'found', nhsNumber, person: trace.person, note: null };
   } catch (err) {
     if (!(err instanceof DemographicsUnavailable)) throw err;
     result = { status: 'found', nhsNumber, person: null, note: { kind: 'unconfirmed' } };
@@ -141,7 +106,7 @@ export async function findByDetails(
       result = {
         status: 'found',
         nhsNumber: found.person.nhsNumber,
-        person: personShown(found.person),
+        person: found.person,
         note: null,
       };
     } else if (found.status === 'several') result = { status: 'several' };
@@ -207,6 +172,27 @@ export const SILENT_REASONS = {
   'follow-up': 'Following up an attendance already notified',
 } as const;
 export type SilentReason = keyof typeof SILENT_REASONS;
+
+export type LookChoice =
+  | { ok: true; notify: boolean; silentReason: SilentReason | null }
+  | { ok: false; field: 'notify' | 'silentReason'; text: string };
+
+/**
+ * What the person chose on the confirm page. With B0107 they must say whether the care is
+ * unscheduled (it is never assumed), and a look without notifying needs a reason from the list;
+ * with B0170 alone every look is silent and there is nothing to choose.
+ */
+export function readLookChoice(p: HealthUser, form: { notify?: string; silentReason?: string }): LookChoice {
+  if (!canNotify(p)) return { ok: true, notify: false, silentReason: null };
+  if (form.notify === 'yes') return { ok: true, notify: true, silentReason: null };
+  if (form.notify !== 'no')
+    return { ok: false, field: 'notify', text: 'Choose whether this is unscheduled care' };
+  const reason = form.silentReason;
+  if (!reason || !Object.hasOwn(SILENT_REASONS, reason)) {
+    return { ok: false, field: 'silentReason', text: 'Choose why you are looking without notifying' };
+  }
+  return { ok: true, notify: false, silentReason: reason as SilentReason };
+}
 
 /**
  * Look: the plans (recorded and notified when unscheduled, as the API's CareTeam search), then

@@ -133,10 +133,19 @@ export function isHealthCaller(p: Principal | null): p is HealthCaller {
  * RBAC (CPIS.md §6): B0107 makes the access unscheduled (recorded and notified), unless the caller
  * says `IsUnscheduledAccessEvent: false`; B0170 alone is always a silent read; neither is refused.
  */
+/** May this caller look and notify (B0107)? */
+export function canNotify(p: { activities: readonly string[] }): boolean {
+  return p.activities.includes(ACTIVITY_VIEW_FLAG);
+}
+
+/** May this caller look at all (B0107, or B0170 for a silent read)? */
+export function hasCpisActivity(p: { activities: readonly string[] }): boolean {
+  return canNotify(p) || p.activities.includes(ACTIVITY_VIEW_FLAG_SILENT);
+}
+
 export function decideMode(p: HealthCaller, unscheduled: boolean): ModeDecision {
-  const full = p.activities.includes(ACTIVITY_VIEW_FLAG);
-  const silent = p.activities.includes(ACTIVITY_VIEW_FLAG_SILENT);
-  if (!full && !silent) {
+  const full = canNotify(p);
+  if (!hasCpisActivity(p)) {
     throw forbidden(
       `no CP-IS activity: the caller's role needs ${ACTIVITY_VIEW_FLAG} (View CP-IS flag) or ` +
         `${ACTIVITY_VIEW_FLAG_SILENT} (View CP-IS flag without sending a notification)`,

@@ -11,16 +11,15 @@ import { londonDateOf } from '../domain/dates.ts';
 import { checkNhsNumber } from '../domain/nhs-number.ts';
 import type { HttpDeps } from '../http/deps.ts';
 import {
-  canNotify,
   type FindResult,
   findByDetails,
   findByNhsNumber,
-  hasCpisActivity,
   personFor,
+  readLookChoice,
   SILENT_REASONS,
-  type SilentReason,
   viewFlag,
 } from '../query/portal.ts';
+import { canNotify, hasCpisActivity } from '../query/request.ts';
 import type { HttpFacts } from '../query/service.ts';
 import { messagePage, type PortalDeps, render, toSignIn, viewerOf } from './portal.ts';
 
@@ -260,38 +259,16 @@ export function pageRoutes(app: FastifyInstance, deps: HttpDeps, portal: PortalD
     if (!opened) return reply;
     const viewer = req.viewer!;
     const form = formOf(req);
-    let notify = false;
-    let silentReason: SilentReason | null = null;
-    if (canNotify(viewer.principal)) {
-      if (form.notify !== 'yes' && form.notify !== 'no') {
-        const text = 'Choose whether this is unscheduled care';
-        return patientPage(
-          req,
-          reply,
-          opened,
-          { values: form, errors: [{ text, href: '#notify' }], fieldErrors: { notify: text } },
-          400,
-        );
-      }
-      notify = form.notify === 'yes';
-      if (!notify) {
-        if (!(form.silentReason && form.silentReason in SILENT_REASONS)) {
-          const text = 'Choose why you are looking without notifying';
-          return patientPage(
-            req,
-            reply,
-            opened,
-            { values: form, errors: [{ text, href: '#silentReason' }], fieldErrors: { silentReason: text } },
-            400,
-          );
-        }
-        silentReason = form.silentReason as SilentReason;
-      }
+    const choice = readLookChoice(viewer.principal, form);
+    if (!choice.ok) {
+      const { field, text } = choice;
+      const errors = [{ text, href: `#${field}` }];
+      return patientPage(req, reply, opened, { values: form, errors, fieldErrors: { [field]: text } }, 400);
     }
     const view = await viewFlag(qdeps, viewer.principal, {
       nhsNumber: opened.content.nhsNumber,
-      notify,
-      silentReason,
+      notify: choice.notify,
+      silentReason: choice.silentReason,
       http: httpFacts(req),
     });
     const person = await personOf(view.nhsNumber);

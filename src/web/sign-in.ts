@@ -5,9 +5,9 @@
  * ends the portal session at once and then the identity provider's.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ACTIVITY_VIEW_FLAG, ACTIVITY_VIEW_FLAG_SILENT } from '../auth/principal.ts';
 import { getOrganisation } from '../directory/directory.ts';
 import type { HttpDeps } from '../http/deps.ts';
+import { canNotify, hasCpisActivity } from '../query/request.ts';
 import { messagePage, type PortalDeps, render, toSignIn, viewerOf } from './portal.ts';
 
 /** Sign-in must come back within this long of starting. */
@@ -152,9 +152,10 @@ export function signInRoutes(app: FastifyInstance, deps: HttpDeps, portal: Porta
     const items = [];
     for (const r of roles) {
       const org = await getOrganisation(deps.db, r.org_code);
-      const access = r.activity_codes.includes(ACTIVITY_VIEW_FLAG)
+      const role = { activities: r.activity_codes };
+      const access = canNotify(role)
         ? 'can view CP-IS information; the local authority is told'
-        : r.activity_codes.includes(ACTIVITY_VIEW_FLAG_SILENT)
+        : hasCpisActivity(role)
           ? 'can view CP-IS information without notifying'
           : 'no CP-IS access';
       items.push({
