@@ -5,11 +5,9 @@
  * sign-in and, in demo mode, the stand-in for NHS CIS2), register the routes, listen.
  * `stop()` undoes each step in reverse.
  */
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { cachingVerifier } from './auth/cache.ts';
-import { createStandInIdp, type StandInIdp } from './auth/standin-idp.ts';
 import { DemoTokenService, remoteVerifier, type TokenVerifier } from './auth/tokens.ts';
 import type { Config } from './config.ts';
 import { isEmptyStore, loadDemoWorld } from './demo/world.ts';
@@ -36,9 +34,8 @@ import { MidFileHold } from './upload/hold.ts';
 import { retentionJob } from './upload/retention.ts';
 import { sweepOrphanSpools } from './upload/spool.ts';
 import { recordsFollowSupersede } from './upload/supersede.ts';
-import { createSignInClient, injectFetch, type SignInClient } from './web/oidc-client.ts';
-import { PatientRefs } from './web/patient-ref.ts';
-import { type PortalDeps, portalRoutes } from './web/portal.ts';
+import { createPortalDeps } from './web/deps.ts';
+import { portalRoutes } from './web/portal.ts';
 import { sessionPurgeJob } from './web/session.ts';
 
 export interface ServiceOptions {
@@ -165,7 +162,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     //    calls it in-process, so it works before and without listening).
     let listeningUrl: string | null = null;
     const publicUrl = () => config.portal.publicUrl ?? listeningUrl ?? defaultPublicUrl(config);
-    const portal = await portalDeps(config, publicUrl, () => http);
+    const portal = await createPortalDeps(config, publicUrl, () => http);
 
     // 9. HTTP routes.
     let ready = false;
@@ -211,75 +208,6 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
 function defaultPublicUrl(config: Config): string {
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   return `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
-}
-
-const STAND_IN_CLIENT_ID = 'open-cpis-portal';
-
-async function portalDeps(
-  config: Config,
-  publicUrl: () => string,
-  http: () => FastifyInstance,
-): Promise<PortalDeps> {
-  const idleMs = config.portal.idleSeconds * 1000;
-  const maxMs = config.portal.maxSessionHours * 3_600_000;
-  const refs = await PatientRefs.open(config.portal.secret, config.dataDir, maxMs);
-  const demo = config.mode === 'demo';
-  // The stand-in's client secret lives as long as the process: the portal is its only client.
-  const standInSecret = randomBytes(32).toString('base64url');
-  let standIn: Promise<StandInIdp> | null = null;
-  const getStandIn = () => {
-    standIn ??= createStandInIdp({
-      issuer: `${publicUrl()}/cis2`,
-      clients: [
-        {
-          clientId: STAND_IN_CLIENT_ID,
-          clientSecret: standInSecret,
-          redirectUris: [`${publicUrl()}/sign-in/callback`],
-          postLogoutRedirectUris: [`${publicUrl()}/signed-out`],
-        },
-      ],
-    });
-    return standIn;
-  };
-  let client: SignInClient | null = null;
-  const oidc = config.portal.oidc;
-  return {
-    idleMs,
-    maxMs,
-    refs,
-    publicUrl,
-    now: Date.now,
-    standIn: demo ? getStandIn : null,
-    formOrigins: oidc ? [new URL(oidc.issuer).origin] : [],
-    signIn: () => {
-      if (client) return client;
-      const common = {
-        redirectUri: `${publicUrl()}/sign-in/callback`,
-        postLogoutRedirectUri: `${publicUrl()}/signed-out`,
-      };
-      if (demo) {
-        client = createSignInClient({
-          ...common,
-          issuer: `${publicUrl()}/cis2`,
-          clientId: STAND_IN_CLIENT_ID,
-          clientSecret: standInSecret,
-          scopes: 'openid profile nationalrbacaccess',
-          fetch: injectFetch(http()),
-          allowHttp: true,
-        });
-      } else if (oidc) {
-        // Plain HTTP only to an issuer on this machine (a local test identity provider).
-        const issuer = new URL(oidc.issuer);
-        const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(issuer.hostname);
-        client = createSignInClient({
-          ...common,
-          ...oidc,
-          allowHttp: issuer.protocol === 'http:' && loopback,
-        });
-      }
-      return client;
-    },
-  };
 }
 
 function demographicsFor(config: Config): DemographicsService {

@@ -36,6 +36,11 @@ export interface PortalConfig {
   secret: string | null;
 }
 
+/** A host name that can only mean this machine (plain HTTP to it is acceptable). */
+export function isLoopbackHost(hostname: string): boolean {
+  return ['127.0.0.1', 'localhost', '[::1]'].includes(hostname);
+}
+
 export class ConfigError extends Error {
   constructor(variable: string, problem: string) {
     super(`configuration: ${variable} ${problem}`);
@@ -137,10 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
     url('CPIS_OIDC_ISSUER', oidcIssuer);
     const issuerUrl = new URL(oidcIssuer);
-    if (
-      issuerUrl.protocol !== 'https:' &&
-      !['127.0.0.1', 'localhost', '[::1]'].includes(issuerUrl.hostname)
-    ) {
+    if (issuerUrl.protocol !== 'https:' && !isLoopbackHost(issuerUrl.hostname)) {
       throw new ConfigError('CPIS_OIDC_ISSUER', 'must be https (plain http only on this machine)');
     }
     const clientId = env.CPIS_OIDC_CLIENT_ID;
