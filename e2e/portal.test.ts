@@ -12,11 +12,17 @@ import { AxeBuilder } from '@axe-core/playwright';
 import { sql } from 'kysely';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, la, type TestApp } from '../test/helper.ts';
+import { buildTestApp, type TestApp } from '../test/helper.ts';
+import {
+  BIRMINGHAM,
+  johnnyCpp,
+  notifiedAccesses,
+  TOWER_HAMLETS,
+  tracyUcpp,
+  uploadAs,
+} from '../test/storyboard.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const BHAM = 'E08000025';
-const TOWER_HAMLETS = 'E09000030';
 const SCREENSHOTS = process.env.CPIS_UPDATE_SCREENSHOTS === '1';
 
 const people = {
@@ -86,40 +92,8 @@ describe('health portal in Chromium', () => {
   beforeAll(async () => {
     expect(existsSync(CHROMIUM), `${CHROMIUM} (Debian package chromium) is needed`).toBe(true);
     t = await buildTestApp('pglite', { demoWorld: true, demoPeople: 20, listen: true });
-    let seq = 0;
-    for (const [code, records] of [
-      [
-        BHAM,
-        [
-          {
-            subject: 'unborn',
-            nhsNumber: '9990000026',
-            localId: 'B-U33',
-            familyName: 'JONES',
-            givenNames: ['Tracy'],
-            birthDate: '2007-03-14',
-            expectedDeliveryDate: '2026-12-20',
-            plans: [{ type: 'UCPP', startDate: '2026-10-01' }],
-          },
-        ],
-      ],
-      [
-        TOWER_HAMLETS,
-        [
-          {
-            subject: 'child',
-            nhsNumber: '9990000018',
-            familyName: 'SMITH',
-            givenNames: ['Johnny'],
-            birthDate: '2021-05-02',
-            plans: [{ type: 'CPP', startDate: '2026-09-01' }],
-          },
-        ],
-      ],
-    ] as const) {
-      const res = await t.as(la(code)).post('/la/v1/uploads', { sequence: ++seq, records });
-      expect(res.json().fileCode).toBe('CPF02');
-    }
+    await uploadAs(t, BIRMINGHAM, [tracyUcpp]);
+    await uploadAs(t, TOWER_HAMLETS, [johnnyCpp]);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -189,18 +163,7 @@ describe('health portal in Chromium', () => {
     // Birmingham (daily cadence) gets its message the next morning.
     t.clock.set(new Date('2026-11-21T07:00:00Z'));
     await t.service.scheduler.tick();
-    const list = (await t.as(la(BHAM)).get('/la/v1/mailbox')).json().messages as {
-      id: string;
-      type: string;
-    }[];
-    const messages = await Promise.all(
-      list
-        .filter((m) => m.type === 'access-notification')
-        .map(async (m) => (await t.as(la(BHAM)).get(`/la/v1/mailbox/${m.id}`)).json()),
-    );
-    const access = messages
-      .flatMap((m) => m.accesses as { nhsNumber: string; accessedBy: unknown; organisation: unknown }[])
-      .find((a) => a.nhsNumber === '9990000026');
+    const access = (await notifiedAccesses(t, BIRMINGHAM)).find((a) => a.nhsNumber === '9990000026');
     expect(JSON.stringify(access?.accessedBy)).toContain('Grace Adeyemi');
     expect(JSON.stringify(access?.organisation)).toContain('Whipps Cross University Hospital Maternity Unit');
   });

@@ -6,12 +6,13 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestBrowser, textOf } from '../../test/browser.ts';
-import { buildTestApp, la, type TestApp } from '../../test/helper.ts';
+import { buildTestApp, type TestApp } from '../../test/helper.ts';
+import { johnnyCpp, TOWER_HAMLETS, uploadAs } from '../../test/storyboard.ts';
 import { LocalRegister } from '../demographics/register.ts';
 import type { DemographicsService, Trace, TraceContext } from '../demographics/types.ts';
 import type { NhsNumber } from '../domain/nhs-number.ts';
 
-const OLD = '9990000018'; // Johnny, whose plan Tower Hamlets holds under this number
+const OLD = johnnyCpp.nhsNumber; // Johnny, whose plan Tower Hamlets holds under this number
 const NEW = '9990000093'; // the number PDS now says he is known by
 
 /** The local register, except that PDS has merged OLD into NEW (the store has not heard yet). */
@@ -41,20 +42,7 @@ describe('portal look-up of a merged number', () => {
 
   beforeAll(async () => {
     t = await buildTestApp('pglite', { demoWorld: true, demoPeople: 20, demographics: pds });
-    const res = await t.as(la('E09000030')).post('/la/v1/uploads', {
-      sequence: 1,
-      records: [
-        {
-          subject: 'child',
-          nhsNumber: OLD,
-          familyName: 'SMITH',
-          givenNames: ['Johnny'],
-          birthDate: '2021-05-02',
-          plans: [{ type: 'CPP', startDate: '2026-09-01' }],
-        },
-      ],
-    });
-    expect(res.json().fileCode).toBe('CPF02');
+    await uploadAs(t, TOWER_HAMLETS, [johnnyCpp]);
     pds.merged = true;
   });
   afterAll(() => t?.close());

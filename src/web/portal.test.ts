@@ -7,33 +7,20 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roleValue, TestBrowser, textOf } from '../../test/browser.ts';
-import { buildTestApp, la, type TestApp } from '../../test/helper.ts';
+import { buildTestApp, type TestApp } from '../../test/helper.ts';
+import {
+  BIRMINGHAM,
+  johnnyCpp,
+  notifiedAccesses,
+  TOWER_HAMLETS,
+  tracyUcpp,
+  uploadAs,
+} from '../../test/storyboard.ts';
 
-const BHAM = 'E08000025';
-const TOWER_HAMLETS = 'E09000030';
 const MIDWIFE = '555000000903'; // Grace Adeyemi: maternity (B0107) and safeguarding (B0170) roles
 const CLERK = '555000000302'; // Sam Patel, A&E registration clerk (B0107)
 const GP = '555000000303'; // Dr Helen Marsh, GP (B0170 only)
 const NO_ACCESS = '555000000304'; // Chris Doyle: no CP-IS activity
-
-const tracy = {
-  subject: 'unborn',
-  nhsNumber: '9990000026',
-  localId: 'B-U33',
-  familyName: 'JONES',
-  givenNames: ['Tracy'],
-  birthDate: '2007-03-14',
-  expectedDeliveryDate: '2026-12-20',
-  plans: [{ type: 'UCPP', startDate: '2026-10-01' }],
-};
-const johnny = {
-  subject: 'child',
-  nhsNumber: '9990000018',
-  familyName: 'SMITH',
-  givenNames: ['Johnny'],
-  birthDate: '2021-05-02',
-  plans: [{ type: 'CPP', startDate: '2026-09-01' }],
-};
 
 describe('health portal', () => {
   let t: TestApp;
@@ -56,14 +43,8 @@ describe('health portal', () => {
 
   beforeAll(async () => {
     t = await buildTestApp('pglite', { demoWorld: true, demoPeople: 20 });
-    let seq = 0;
-    for (const [code, records] of [
-      [BHAM, [tracy]],
-      [TOWER_HAMLETS, [johnny]],
-    ] as const) {
-      const res = await t.as(la(code)).post('/la/v1/uploads', { sequence: ++seq, records });
-      expect(res.json().fileCode).toBe('CPF02');
-    }
+    await uploadAs(t, BIRMINGHAM, [tracyUcpp]);
+    await uploadAs(t, TOWER_HAMLETS, [johnnyCpp]);
   });
   afterAll(() => t?.close());
 
@@ -127,26 +108,15 @@ describe('health portal', () => {
     const entries = await auditActions('CareTeam.search');
     const last = entries.at(-1)!;
     expect(last.nhs_number).toBe('9990000026');
-    expect(last.detail).toMatchObject({ mode: 'unscheduled', channel: 'portal', laCodes: [BHAM] });
+    expect(last.detail).toMatchObject({ mode: 'unscheduled', channel: 'portal', laCodes: [BIRMINGHAM] });
 
     // Birmingham's next message names the midwife and Whipps Cross.
     t.clock.set(new Date('2026-11-21T07:00:00Z'));
     await t.service.scheduler.tick();
-    const mailbox = (await t.as(la(BHAM)).get('/la/v1/mailbox')).json().messages as {
-      id: string;
-      type: string;
-    }[];
-    const bodies = await Promise.all(
-      mailbox
-        .filter((m) => m.type === 'access-notification')
-        .map(async (m) => (await t.as(la(BHAM)).get(`/la/v1/mailbox/${m.id}`)).json()),
-    );
-    const access = bodies
-      .flatMap((m) => m.accesses)
-      .find((a: { nhsNumber: string }) => a.nhsNumber === '9990000026');
+    const access = (await notifiedAccesses(t, BIRMINGHAM)).find((a) => a.nhsNumber === '9990000026');
     expect(access).toBeDefined();
-    expect(JSON.stringify(access.accessedBy)).toContain('Grace Adeyemi');
-    expect(JSON.stringify(access.organisation)).toContain('Whipps Cross University Hospital Maternity Unit');
+    expect(JSON.stringify(access?.accessedBy)).toContain('Grace Adeyemi');
+    expect(JSON.stringify(access?.organisation)).toContain('Whipps Cross University Hospital Maternity Unit');
   });
 
   it('finds Johnny by NHS number typed with spaces, and shows his plan with who looked before', async () => {
