@@ -6,9 +6,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { type Engine, openStore, type Store } from '../src/store/db.ts';
+import { type Service, startService } from '../src/app.ts';
+import type { DemoTokenService } from '../src/auth/tokens.ts';
+import { loadConfig } from '../src/config.ts';
+import { addYears, type IsoDate } from '../src/domain/dates.ts';
+import { type Engine, type Executor, openStore, type Store } from '../src/store/db.ts';
 import { migrateToLatest } from '../src/store/migrate.ts';
-import { type PgServer, startPgServer } from '../tools/pg-server.ts';
+import { freePort, type PgServer, startPgServer } from '../tools/pg-server.ts';
 
 let server: PgServer | null = null;
 
@@ -52,4 +56,39 @@ export async function benchStore(
 export async function stopBenchServer(): Promise<void> {
   await server?.stop();
   server = null;
+}
+
+/** Children under 16 on an active, unrestricted record (every plan on them is visible), by NHS number. */
+export function benchChildren(db: Executor, today: IsoDate, limit?: number) {
+  let q = db
+    .selectFrom('person')
+    .select(['nhs_number', 'family_name', 'given_names', 'birth_date'])
+    .where('status', '=', 'active')
+    .where('sensitive', '=', false)
+    .where('birth_date', '>', addYears(today, -16))
+    .orderBy('nhs_number');
+  if (limit !== undefined) q = q.limit(limit);
+  return q.execute();
+}
+
+/** The service on loopback in demo mode, over a bench store, on a free port. */
+export async function benchService(
+  store: Store,
+  dataDir: string,
+  tokens: DemoTokenService,
+  opts: { scheduler?: boolean } = {},
+): Promise<Service> {
+  return startService({
+    config: loadConfig({
+      CPIS_MODE: 'demo',
+      CPIS_LOG_LEVEL: 'warn',
+      CPIS_DATA_DIR: dataDir,
+      HOST: '127.0.0.1',
+      PORT: String(await freePort()),
+    }),
+    store,
+    demoTokens: tokens,
+    demoWorld: false,
+    ...(opts.scheduler === false ? { scheduler: false } : {}),
+  });
 }

@@ -1,21 +1,9 @@
-/**
- * `npm run bench -- portal`: time to first byte of the health portal's flag page under light load,
- * on each engine. A few signed-in staff (4 by default, `--connections`) look at 200 children with a
- * plan in turn (B0107, notifying: every look records an access, its notices and two audit entries,
- * as in real use); the figure is the time from sending the form to the first byte of the answer,
- * over loopback, from a forked load generator (bench/loadgen.ts) that never shares the server's
- * event loop. Beside it: the search page (session and template only) and the two API calls an
- * integrated system makes for the same information (CareTeam, AuditEvent), each timed on its own.
- */
-import { startService } from '../src/app.ts';
 import { DemoTokenService } from '../src/auth/tokens.ts';
-import { loadConfig } from '../src/config.ts';
 import { loadDemoWorld } from '../src/demo/world.ts';
-import { addYears, londonDateOf } from '../src/domain/dates.ts';
+import { londonDateOf } from '../src/domain/dates.ts';
 import type { Engine } from '../src/store/db.ts';
 import { findForm, TestBrowser } from '../test/browser.ts';
-import { freePort } from '../tools/pg-server.ts';
-import { benchStore } from './engines.ts';
+import { benchChildren, benchService, benchStore } from './engines.ts';
 import type { LoadRequest, LoadResult } from './loadgen.ts';
 import { line, runLoadgen } from './query.ts';
 
@@ -42,19 +30,7 @@ export async function benchPortal(
   for (const engine of engines) {
     const { store, dataDir, cleanup } = await benchStore(engine);
     const tokens = await DemoTokenService.ephemeral();
-    const service = await startService({
-      config: loadConfig({
-        CPIS_MODE: 'demo',
-        CPIS_LOG_LEVEL: 'warn',
-        CPIS_DATA_DIR: dataDir,
-        HOST: '127.0.0.1',
-        PORT: String(await freePort()),
-      }),
-      store,
-      demoTokens: tokens,
-      demoWorld: false,
-      scheduler: false,
-    });
+    const service = await benchService(store, dataDir, tokens, { scheduler: false });
     try {
       const world = await loadDemoWorld(store.db, service.clock.now(), {
         people: opts.people,
@@ -65,15 +41,7 @@ export async function benchPortal(
       // same person thousands of times a day is not what a department does (and its history would
       // cost a scan of them all: see the closing note of the portal's issue).
       const today = londonDateOf(service.clock.now());
-      const children = await store.db
-        .selectFrom('person')
-        .select(['nhs_number', 'family_name', 'given_names', 'birth_date'])
-        .where('status', '=', 'active')
-        .where('sensitive', '=', false)
-        .where('birth_date', '>', addYears(today, -16))
-        .orderBy('nhs_number')
-        .limit(CHILDREN)
-        .execute();
+      const children = await benchChildren(store.db, today, CHILDREN);
       const upload = await service.http.inject({
         method: 'POST',
         url: '/la/v1/uploads',

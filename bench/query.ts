@@ -12,19 +12,16 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import { sql } from 'kysely';
-import { startService } from '../src/app.ts';
 import { verifyAuditChain } from '../src/audit/verify.ts';
 import type { Persona } from '../src/auth/claims.ts';
 import { DemoTokenService } from '../src/auth/tokens.ts';
-import { loadConfig } from '../src/config.ts';
 import { prng } from '../src/demo/population.ts';
 import { loadDemoWorld } from '../src/demo/world.ts';
 import { DEMO_LOCAL_AUTHORITIES } from '../src/demo/world-directory.ts';
-import { addYears, londonDateOf } from '../src/domain/dates.ts';
+import { londonDateOf } from '../src/domain/dates.ts';
 import { type Engine, transact } from '../src/store/db.ts';
 import { putRecord } from '../src/upload/records.ts';
-import { freePort } from '../tools/pg-server.ts';
-import { benchStore } from './engines.ts';
+import { benchChildren, benchService, benchStore } from './engines.ts';
 import type { LoadPlan, LoadRequest, LoadResult } from './loadgen.ts';
 
 const SYS = 'https://fhir.nhs.uk/Id/nhs-number';
@@ -80,14 +77,7 @@ export async function benchQuery(
       const today = londonDateOf(now);
       const world = await loadDemoWorld(store.db, now, { people: opts.people, seed: 20261122 });
       // Plans for 2% of the children (under 16, so every plan is visible for the whole run).
-      const children = await store.db
-        .selectFrom('person')
-        .select(['nhs_number', 'family_name', 'given_names', 'birth_date'])
-        .where('status', '=', 'active')
-        .where('sensitive', '=', false)
-        .where('birth_date', '>', addYears(today, -16))
-        .orderBy('nhs_number')
-        .execute();
+      const children = await benchChildren(store.db, today);
       const random = prng(7);
       const withPlan = children.filter(() => random() < 0.02);
       const started = performance.now();
@@ -124,20 +114,8 @@ export async function benchQuery(
           `children with a plan (${((performance.now() - started) / 1000).toFixed(1)} s to write them)`,
       );
 
-      const port = await freePort();
       const tokens = await DemoTokenService.ephemeral();
-      const service = await startService({
-        config: loadConfig({
-          CPIS_MODE: 'demo',
-          CPIS_LOG_LEVEL: 'warn',
-          CPIS_DATA_DIR: dataDir,
-          HOST: '127.0.0.1',
-          PORT: String(port),
-        }),
-        store,
-        demoTokens: tokens,
-        demoWorld: false,
-      });
+      const service = await benchService(store, dataDir, tokens);
       const bare = Fastify({ logger: false });
       bare.get('/bare', async () => ({ resourceType: 'Bundle', type: 'searchset', total: 0 }));
       const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
