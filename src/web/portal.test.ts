@@ -392,6 +392,30 @@ describe('health portal', () => {
     }
   });
 
+  it('still looks up a plan by NHS number when demographics is down, saying the identity is unconfirmed; a search by details says it cannot answer', async () => {
+    const b = browser();
+    const search = await b.signIn(CLERK);
+    expect((await t.anonymous.post('/dev/faults', { demographics: 'unavailable' })).statusCode).toBe(200);
+    try {
+      const confirm = await b.submit(search, '/search', { by: 'nhs-number', nhsNumber: '9990000018' });
+      expect(textOf(confirm.html)).toContain('Identity not confirmed');
+      const flag = await b.submit(confirm, /\/view$/, { notify: 'yes' });
+      expect(textOf(flag.html)).toContain('Child protection plan');
+      expect(textOf(flag.html)).toContain('London Borough of Tower Hamlets');
+      const details = await b.submit(search, '/search', {
+        by: 'details',
+        familyName: 'Smith',
+        givenName: 'Johnny',
+        day: '2',
+        month: '5',
+        year: '2021',
+      });
+      expect(textOf(details.html)).toContain('Search by details is not working');
+    } finally {
+      await t.anonymous.post('/dev/faults', { demographics: 'available' });
+    }
+  });
+
   it('opens a patient link only for the person who searched', async () => {
     const a = browser();
     const search = await a.signIn(CLERK);
