@@ -1,4 +1,5 @@
 /** How the portal writes dates, times and plan types (NHS style: "14 March 2007", London time). */
+import { isIsoDate } from '../domain/dates.ts';
 import type { PlanType } from '../domain/plans.ts';
 
 export const PLAN_LABELS: Record<PlanType, string> = {
@@ -7,26 +8,16 @@ export const PLAN_LABELS: Record<PlanType, string> = {
   UCPP: "Unborn child – child protection plan (held on the mother's record)",
 };
 
-const MONTHS = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
+const longDate = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'UTC',
+  day: 'numeric',
+  month: 'long',
+  year: 'numeric',
+});
 
-/** `2007-03-14` → `14 March 2007`. */
+/** `2007-03-14` → `14 March 2007` (a calendar date: no time zone to move it). */
 export function formatLongDate(iso: string): string {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
-  if (!m) return iso;
-  return `${Number(m[3])} ${MONTHS[Number(m[2]) - 1]} ${m[1]}`;
+  return isIsoDate(iso) ? longDate.format(new Date(`${iso}T00:00:00Z`)) : iso;
 }
 
 const londonDateTime = new Intl.DateTimeFormat('en-GB', {

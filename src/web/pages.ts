@@ -179,7 +179,7 @@ export function pageRoutes(app: FastifyInstance, deps: HttpDeps, portal: PortalD
       });
     }
     const ref = portal.refs.seal(
-      { nhsNumber: found.nhsNumber, via: form.by === 'details' ? 'details' : 'nhs-number', note: found.note },
+      { nhsNumber: found.nhsNumber, note: found.note },
       bindingOf(req),
       portal.now(),
     );

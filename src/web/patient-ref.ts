@@ -11,8 +11,6 @@ import type { FindNote } from '../query/portal.ts';
 
 export interface PatientRefContent {
   nhsNumber: string;
-  /** How the person was found, shown on the page (a demographics search names the person it found). */
-  via: 'nhs-number' | 'details';
   /** What finding them noted (a merged number, an unconfirmed identity), shown on the page. */
   note: FindNote | null;
 }
@@ -54,9 +52,7 @@ export class PatientRefs {
     cipher.setAAD(Buffer.from(binding));
     // Compact, to keep URLs short: number, how found, when (base 36), and the note if any.
     const note = content.note?.kind === 'superseded' ? `s${content.note.current}` : content.note ? 'u' : '';
-    const plain = Buffer.from(
-      `${content.nhsNumber}.${content.via === 'details' ? 'd' : 'n'}.${nowMs.toString(36)}.${note}`,
-    );
+    const plain = Buffer.from(`${content.nhsNumber}.${nowMs.toString(36)}.${note}`);
     const body = Buffer.concat([cipher.update(plain), cipher.final()]);
     return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
   }
@@ -71,16 +67,17 @@ export class PatientRefs {
       decipher.setAAD(Buffer.from(binding));
       decipher.setAuthTag(raw.subarray(12, 28));
       const plain = Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]);
-      const m = /^(\d{10})\.([dn])\.([0-9a-z]{1,12})\.(u|s\d{10})?$/.exec(plain.toString('utf8'));
+      const m = /^(\d{10})\.([0-9a-z]{1,12})\.(u|s\d{10})?$/.exec(plain.toString('utf8'));
       if (!m) return null;
-      const t = Number.parseInt(m[3]!, 36);
+      const t = Number.parseInt(m[2]!, 36);
       if (nowMs - t > this.#maxAgeMs || t - nowMs > 60_000) return null;
-      const note: FindNote | null = !m[4]
+      const flag = m[3];
+      const note: FindNote | null = !flag
         ? null
-        : m[4] === 'u'
+        : flag === 'u'
           ? { kind: 'unconfirmed' }
-          : { kind: 'superseded', current: m[4].slice(1) };
-      return { nhsNumber: m[1]!, via: m[2] === 'd' ? 'details' : 'nhs-number', note };
+          : { kind: 'superseded', current: flag.slice(1) };
+      return { nhsNumber: m[1]!, note };
     } catch {
       return null;
     }
