@@ -14,6 +14,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../test/helper.ts';
 import {
+  accessCount,
   BIRMINGHAM,
   johnnyCpp,
   notifiedAccesses,
@@ -57,14 +58,7 @@ describe('health portal in Chromium', () => {
     mkdirSync('docs/img', { recursive: true });
     await page.screenshot({ path: `docs/img/${name}.png`, fullPage: true });
   };
-  const accesses = async (nhsNumber: string) =>
-    Number(
-      (
-        await sql<{
-          n: string;
-        }>`select count(*) as n from access_event where nhs_number = ${nhsNumber}`.execute(t.service.store.db)
-      ).rows[0]!.n,
-    );
+  const accesses = (nhsNumber: string) => accessCount(t, nhsNumber);
 
   /** Sign in through the stand-in as this person; choose the role whose label starts with `role` if asked. */
   const signIn = async (person: string, role?: string) => {

@@ -2,6 +2,7 @@
  * The storyboard children as their LAs upload them, and the LA's side of a look-up, for the tests
  * that play the stories (the portal's inject and browser tests, and the merged-number case).
  */
+import { sql } from 'kysely';
 import { expect } from 'vitest';
 import { la, type TestApp } from './helper.ts';
 
@@ -56,4 +57,11 @@ export async function notifiedAccesses(t: TestApp, laCode: string): Promise<Noti
       .map(async (m) => (await t.as(la(laCode)).get(`/la/v1/mailbox/${m.id}`)).json()),
   );
   return messages.flatMap((m) => m.accesses as NotifiedAccess[]);
+}
+
+/** How many unscheduled accesses the store holds for this NHS number. */
+export async function accessCount(t: TestApp, nhsNumber: string): Promise<number> {
+  const { rows } = await sql<{ n: string }>`
+    select count(*) as n from access_event where nhs_number = ${nhsNumber}`.execute(t.service.store.db);
+  return Number(rows[0]!.n);
 }

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roleValue, TestBrowser, textOf } from '../../test/browser.ts';
 import { buildTestApp, type TestApp } from '../../test/helper.ts';
 import {
+  accessCount,
   BIRMINGHAM,
   johnnyCpp,
   notifiedAccesses,
@@ -25,14 +26,6 @@ const NO_ACCESS = '555000000304'; // Chris Doyle: no CP-IS activity
 describe('health portal', () => {
   let t: TestApp;
   const browser = () => new TestBrowser(t.service.http);
-  const accessCount = async (nhsNumber: string) =>
-    Number(
-      (
-        await sql<{
-          n: string;
-        }>`select count(*) as n from access_event where nhs_number = ${nhsNumber}`.execute(t.service.store.db)
-      ).rows[0]!.n,
-    );
   const auditActions = async (action: string) =>
     (
       await sql<{ outcome: string; detail: Record<string, unknown>; nhs_number: string | null }>`
@@ -91,7 +84,7 @@ describe('health portal', () => {
     expect(confirm).toContain('14 March 2007');
     expect(confirm).toContain('local authority that holds a plan is told your name, role and organisation');
 
-    const before = await accessCount('9990000026');
+    const before = await accessCount(t, '9990000026');
     const flag = await b.submit(found, /\/view$/, { notify: 'yes' });
     expect(flag.status).toBe(200);
     expect(flag.headers['cache-control']).toBe('no-store');
@@ -102,7 +95,7 @@ describe('health portal', () => {
     expect(text).toContain('0121 496 0500'); // office hours
     expect(text).toContain('1 October 2026');
     expect(text).toContain('This look-up was recorded and Birmingham City Council has been told');
-    expect(await accessCount('9990000026')).toBe(before + 1);
+    expect(await accessCount(t, '9990000026')).toBe(before + 1);
 
     // The same capability as the API: the same audit entry, marked as the portal's.
     const entries = await auditActions('CareTeam.search');
@@ -144,11 +137,11 @@ describe('health portal', () => {
     const refused = await b.submit(confirm, /\/view$/, { notify: 'no' });
     expect(refused.status).toBe(400);
     expect(textOf(refused.html)).toContain('Choose why you are looking without notifying');
-    const before = await accessCount('9990000018');
+    const before = await accessCount(t, '9990000018');
     const flag = await b.submit(confirm, /\/view$/, { notify: 'no', silentReason: 'records-review' });
     expect(textOf(flag.html)).toContain('You looked without notifying');
     expect(textOf(flag.html)).toContain('Child protection plan');
-    expect(await accessCount('9990000018')).toBe(before);
+    expect(await accessCount(t, '9990000018')).toBe(before);
     const last = (await auditActions('CareTeam.search')).at(-1)!;
     expect(last.detail).toMatchObject({
       mode: 'silent',
@@ -164,10 +157,10 @@ describe('health portal', () => {
     expect(textOf(search.html)).toContain('the local authority is not told');
     const confirm = await b.submit(search, '/search', { by: 'nhs-number', nhsNumber: '9990000018' });
     expect(confirm.html).not.toContain('name="notify"');
-    const before = await accessCount('9990000018');
+    const before = await accessCount(t, '9990000018');
     const flag = await b.submit(confirm, /\/view$/);
     expect(textOf(flag.html)).toContain('You looked without notifying');
-    expect(await accessCount('9990000018')).toBe(before);
+    expect(await accessCount(t, '9990000018')).toBe(before);
   });
 
   it('asks to refine when two people share the details, and finds one with the postcode', async () => {
@@ -320,11 +313,11 @@ describe('health portal', () => {
     const search = await b.signIn(CLERK);
     const confirm = await b.submit(search, '/search', { by: 'nhs-number', nhsNumber: '9990000018' });
     expect(confirm.html).not.toMatch(/name="notify"[^>]*checked/);
-    const before = await accessCount('9990000018');
+    const before = await accessCount(t, '9990000018');
     const page = await b.submit(confirm, /\/view$/);
     expect(page.status).toBe(400);
     expect(textOf(page.html)).toContain('Choose whether this is unscheduled care');
-    expect(await accessCount('9990000018')).toBe(before);
+    expect(await accessCount(t, '9990000018')).toBe(before);
   });
 
   it('keeps a patient link to the session it was made in: after signing out and in again it opens nothing', async () => {
