@@ -22,7 +22,14 @@ const AUDIT_COLUMNS = {
   hash: 'text',
 } as const;
 
-export type AuditCategory = 'query' | 'upload' | 'admin' | 'mailbox' | 'access-denied' | 'system';
+export type AuditCategory =
+  | 'query'
+  | 'upload'
+  | 'admin'
+  | 'mailbox'
+  | 'access-denied'
+  | 'system'
+  | 'casework';
 export type AuditOutcome = 'success' | 'failure' | 'refused';
 
 export interface AuditEntryInput {

@@ -26,8 +26,8 @@ import { appendAudit } from '../audit/log.ts';
 import { DEFAULT_EPISODE_GAP_HOURS, thresholdsOf } from '../directory/directory.ts';
 import { SETTING_LABELS, type Setting } from '../directory/types.ts';
 import { addDays, type IsoDate, londonDateOf, londonMidnight, londonTime } from '../domain/dates.ts';
-import { groupIntoEpisodes } from '../domain/episodes.ts';
 import { type ChildPattern, childPattern } from '../domain/patterns.ts';
+import { bringEpisodesUpToDate } from '../inbox/episodes.ts';
 import type { Job } from '../scheduler.ts';
 import { type Executor, type Tx, transact } from '../store/db.ts';
 import type { AccessEventTable } from '../store/schema.ts';
@@ -79,6 +79,8 @@ export async function dispatchNotifications(
         locked: boolean;
       }>`select pg_try_advisory_xact_lock(hashtext(${`cpis-dispatch:${la.la_code}`})) as locked`.execute(trx);
       if (!rows[0]!.locked) return null; // another process is dispatching this LA right now
+      // Messages name the same episodes as the LA's inbox and API.
+      await bringEpisodesUpToDate(trx, la.la_code, now);
       const sent: { accesses: number; heartbeat: boolean }[] = [];
       if (wantPending) {
         const ids = await claimPending(trx, la.la_code, null);
@@ -233,7 +235,7 @@ async function deliver(
   period: Period,
 ): Promise<{ accesses: number; heartbeat: boolean }> {
   const history = await historyOf(trx, la, rows);
-  const episodes = episodesFor(la, rows, history);
+  const episodes = episodesFor(rows, history);
   const patterns = patternsFor(la, rows, history);
   const concerning = patterns.filter((p) => p.concerns.length > 0).length;
   const unknown = new Set<string>();
@@ -366,6 +368,8 @@ export interface EpisodeOut {
 /** One earlier or delivered access to a child, as this LA was told of it. */
 interface HistoryRow {
   id: string;
+  /** Null only for a look-up recorded after this dispatch brought the LA's episodes up to date. */
+  episode_id: string | null;
   nhs_number: string;
   accessed_at: Date;
   org_code: string;
@@ -390,7 +394,7 @@ async function historyOf(trx: Tx, la: LaInfo, delivered: AccessRow[]): Promise<M
   const lookbackDays = Math.max(EPISODE_LOOKBACK_DAYS, t.episodeDays, t.areaDays);
   const times = delivered.map((a) => a.accessed_at.getTime());
   const { rows } = await sql<HistoryRow>`
-    select e.id, e.nhs_number, e.accessed_at, e.org_code, o.name, o.setting, e.accessor_name, e.job_role_display,
+    select e.id, n.episode_id, e.nhs_number, e.accessed_at, e.org_code, o.name, o.setting, e.accessor_name, e.job_role_display,
            case when o.setting in ('nhs-111', 'ambulance-service') then l.town else o.town end as area
       from access_notice n join access_event e on e.id = n.access_id
       left join organisation o on o.ods_code = e.org_code
@@ -407,9 +411,12 @@ async function historyOf(trx: Tx, la: LaInfo, delivered: AccessRow[]): Promise<M
   return byChild;
 }
 
-/** The episodes the delivered accesses belong to (an episode may have begun in an earlier message). */
+/**
+ * The episodes the delivered accesses belong to, as the LA's inbox holds them (src/inbox): an
+ * episode may have begun in an earlier message, and its timeline shows the look-ups of it that fall
+ * in the history read.
+ */
 function episodesFor(
-  la: LaInfo,
   delivered: AccessRow[],
   history: Map<string, HistoryRow[]>,
 ): { list: EpisodeOut[]; idOf: Map<string, string> } {
@@ -417,13 +424,16 @@ function episodesFor(
   const deliveredIds = new Set(delivered.map((a) => a.id));
   const list: EpisodeOut[] = [];
   for (const [nhsNumber, accesses] of history) {
-    for (const ep of groupIntoEpisodes(
-      accesses.map((a) => ({ ...a, at: a.accessed_at })),
-      la.gap_hours,
-    )) {
+    const byEpisode = new Map<string, HistoryRow[]>();
+    for (const a of accesses) {
+      if (!a.episode_id) continue;
+      const ep = byEpisode.get(a.episode_id) ?? [];
+      ep.push(a);
+      byEpisode.set(a.episode_id, ep);
+    }
+    for (const [id, ep] of byEpisode) {
       const fresh = ep.filter((a) => deliveredIds.has(a.id));
       if (fresh.length === 0) continue;
-      const id = `${nhsNumber}-${ep[0]!.id.slice(0, 8)}`;
       for (const a of fresh) idOf.set(a.id, id);
       const orgs = new Map<string, { odsCode: string; name: string; setting: string }>();
       for (const a of ep) {
@@ -438,14 +448,14 @@ function episodesFor(
       list.push({
         id,
         nhsNumber,
-        start: ep[0]!.at.toISOString(),
-        end: ep.at(-1)!.at.toISOString(),
+        start: ep[0]!.accessed_at.toISOString(),
+        end: ep.at(-1)!.accessed_at.toISOString(),
         accessCount: ep.length,
         newAccessCount: fresh.length,
         organisations: [...orgs.values()],
         timeline: ep.map((a) => ({
           accessId: a.id,
-          at: a.at.toISOString(),
+          at: a.accessed_at.toISOString(),
           odsCode: a.org_code,
           organisation: a.name ?? `Unknown organisation (ODS code ${a.org_code})`,
           setting: SETTING_LABELS[(a.setting ?? 'other') as Setting] ?? 'Other',

@@ -224,6 +224,7 @@ function searchJob(req: SearchRequest): Job<SearchResult> {
             plan_types: own,
             created_at: ctx.now,
             message_id: null,
+            episode_id: null,
           });
         }
       }

@@ -10,6 +10,7 @@ import { accessAudit } from './migrations/0003_access_audit.ts';
 import { notifications } from './migrations/0004_notifications.ts';
 import { patterns } from './migrations/0005_patterns.ts';
 import { portal } from './migrations/0006_portal.ts';
+import { laPortal } from './migrations/0007_la_portal.ts';
 
 export interface Migration {
   name: string;
@@ -24,6 +25,7 @@ export const MIGRATIONS: readonly Migration[] = [
   notifications,
   patterns,
   portal,
+  laPortal,
 ];
 
 const provider: MigrationProvider = {

@@ -49,6 +49,8 @@ export interface LocalAuthorityTable {
   webhook_secret: string | null;
   /** PatternThresholds as JSON, or null for the defaults. */
   pattern_thresholds: unknown;
+  /** LaRouting as JSON (migration 0007), or null for the defaults. */
+  routing: unknown;
 }
 
 export interface ServiceStateTable {
@@ -90,6 +92,8 @@ export interface LaRecordTable {
   nhs_number: string;
   subject: 'child' | 'unborn';
   local_id: string | null;
+  /** The LA's own team for the child (migration 0007); LA-private. */
+  team: string | null;
   family_name: string;
   given_names: string[];
   birth_date: string;
@@ -194,6 +198,40 @@ export interface AccessNoticeTable {
   plan_types: string[];
   created_at: Timestamp;
   message_id: string | null;
+  /** The LA episode this look-up belongs to (migration 0007); null until episodes are brought up to date. */
+  episode_id: string | null;
+}
+
+export type EpisodeState = 'new' | 'reviewed' | 'follow-up-recorded' | 'no-action-needed';
+
+export interface LaEpisodeTable {
+  id: string;
+  la_code: string;
+  nhs_number: string;
+  started_at: Timestamp;
+  last_at: Timestamp;
+  access_count: number;
+  team: string;
+  edt: boolean;
+  out_of_hours: boolean;
+  state: EpisodeState;
+  state_reason: string | null;
+  /** { id, name } of the worker it is assigned to, or null. */
+  worker: unknown;
+  /** Concern[] as of the episode's latest look-up. */
+  concerns: unknown;
+  version: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface LaEpisodeEventTable {
+  episode_id: string;
+  seq: number;
+  at: Timestamp;
+  actor: unknown;
+  action: string;
+  detail: unknown;
 }
 
 export interface Database {
@@ -213,4 +251,6 @@ export interface Database {
   webhook_delivery: WebhookDeliveryTable;
   access_event: AccessEventTable;
   access_notice: AccessNoticeTable;
+  la_episode: LaEpisodeTable;
+  la_episode_event: LaEpisodeEventTable;
 }

@@ -19,6 +19,8 @@ export interface RecordInput {
   nhsNumber: string;
   subject: Subject;
   localId: string | null;
+  /** The LA's own team for the child (LA-private routing); null: no allocated team (a closed case). */
+  team?: string | null;
   familyName: string;
   givenNames: string[];
   birthDate: IsoDate;
@@ -56,6 +58,7 @@ export async function putRecords(
       nhs_number: 'text',
       subject: 'text',
       local_id: 'text',
+      team: 'text',
       family_name: 'text',
       given_names: 'text[]',
       birth_date: 'date',
@@ -69,6 +72,7 @@ export async function putRecords(
       nhs_number: r.nhsNumber,
       subject: r.subject,
       local_id: r.localId,
+      team: r.team ?? null,
       family_name: r.familyName,
       given_names: r.givenNames,
       birth_date: r.birthDate,

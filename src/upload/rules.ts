@@ -45,6 +45,8 @@ export interface SubmittedRecord {
   subject: Subject;
   nhsNumber: string;
   localId: string | null;
+  /** The LA's own team for the child (routing in the LA portal); never shown to health, never in FHIR. */
+  team: string | null;
   familyName: string;
   givenNames: string[];
   birthDate: IsoDate;
@@ -62,6 +64,7 @@ const RECORD_FIELDS = new Set([
   'subject',
   'nhsNumber',
   'localId',
+  'team',
   'familyName',
   'givenNames',
   'birthDate',
@@ -122,6 +125,7 @@ export function readRecord(
     if (remove !== undefined && typeof remove !== 'boolean')
       throw rule('INVALID_VALUE', `${at}.remove`, 'remove must be true or false');
     const localId = optionalString(r.localId, `${at}.localId`, 100);
+    const team = optionalString(r.team, `${at}.team`, 60);
 
     if (remove === true) {
       if (r.plans !== undefined && !(Array.isArray(r.plans) && r.plans.length === 0)) {
@@ -133,6 +137,7 @@ export function readRecord(
           subject,
           nhsNumber: nhs.nhsNumber,
           localId,
+          team,
           familyName: typeof r.familyName === 'string' ? r.familyName : '',
           givenNames: Array.isArray(r.givenNames)
             ? r.givenNames.filter((g): g is string => typeof g === 'string')
@@ -207,6 +212,7 @@ export function readRecord(
         subject,
         nhsNumber: nhs.nhsNumber,
         localId,
+        team,
         familyName,
         givenNames,
         birthDate,

@@ -101,6 +101,8 @@ export const CSV_COLUMNS = [
   'delete_date',
   'expected_delivery_date',
 ] as const;
+/** Columns a CSV file may add: the LA's own team for the child (LA-private routing). */
+export const CSV_OPTIONAL_COLUMNS = ['team'] as const;
 
 const CHUNK = 1000;
 const DEFAULT_MAX_BYTES = 512 * 1024 * 1024;
@@ -281,7 +283,8 @@ async function readStructure(req: UploadRequest, path: string): Promise<Structur
       if (!columns) {
         columns = row.fields.map((f) => f.trim().toLowerCase());
         const missing = CSV_COLUMNS.filter((c) => !columns!.includes(c));
-        const unknown = columns.filter((c) => !(CSV_COLUMNS as readonly string[]).includes(c));
+        const known: readonly string[] = [...CSV_COLUMNS, ...CSV_OPTIONAL_COLUMNS];
+        const unknown = columns.filter((c) => !known.includes(c));
         if (unknown.length)
           throw fileRefusal('CPF01', 400, `unknown CSV column(s): ${unknown.join(', ')}`, 'header');
         if (missing.length)
@@ -353,7 +356,7 @@ async function* records(req: UploadRequest, path: string, s: Structure): AsyncGe
   }
   // CSV: a subject's rows may be anywhere in the file; hold them until the last one has been read.
   const cols = s.columns!;
-  const col = (fields: string[], name: string) => fields[cols.indexOf(name)]!.trim();
+  const col = (fields: string[], name: string) => fields[cols.indexOf(name)]?.trim() ?? '';
   const pending = new Map<string, { rows: { line: number; fields: string[] }[]; index: number }>();
   let nextIndex = 0;
   let header = true;
@@ -389,6 +392,7 @@ function csvRecord(
     subject: col(first, 'subject'),
     nhsNumber: col(first, 'nhs_number'),
     localId: col(first, 'local_id'),
+    team: col(first, 'team'),
     familyName: col(first, 'family_name'),
     givenNames: col(first, 'given_names'),
     birthDate: col(first, 'birth_date'),
@@ -400,6 +404,7 @@ function csvRecord(
     for (const c of [
       'subject',
       'local_id',
+      'team',
       'family_name',
       'given_names',
       'birth_date',
