@@ -2,8 +2,10 @@
  * The storyboard children as their LAs upload them, and the LA's side of a look-up, for the tests
  * that play the stories (the portal's inject and browser tests, and the merged-number case).
  */
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { expect } from 'vitest';
+import type { Persona } from '../src/auth/claims.ts';
 import { la, type TestApp } from './helper.ts';
 
 export const BIRMINGHAM = 'E08000025';
@@ -64,4 +66,78 @@ export async function accessCount(t: TestApp, nhsNumber: string): Promise<number
   const { rows } = await sql<{ n: string }>`
     select count(*) as n from access_event where nhs_number = ${nhsNumber}`.execute(t.service.store.db);
   return Number(rows[0]!.n);
+}
+
+export const STAFFORDSHIRE = 'E10000028';
+export const STAFFORD_NORTH = 'Stafford North Child Protection';
+
+/** Mason, 8: a child protection plan (Staffordshire), allocated to a team. */
+export const masonCpp = {
+  subject: 'child',
+  nhsNumber: '9990000069',
+  localId: 'S-MH',
+  team: STAFFORD_NORTH,
+  familyName: 'HUGHES',
+  givenNames: ['Mason'],
+  birthDate: '2018-09-23',
+  plans: [{ type: 'CPP', startDate: '2026-09-01' }],
+};
+
+/** One unscheduled CareTeam look-up of the child by this persona at this instant (service clock). */
+export async function lookUp(
+  t: TestApp,
+  who: Parameters<TestApp['as']>[0],
+  nhsNumber: string,
+  at: Date,
+  headers: Record<string, string> = {},
+): Promise<void> {
+  t.clock.set(at);
+  const res = await t
+    .as(who)
+    .get(`/FHIR/R4/CareTeam?patient:identifier=https://fhir.nhs.uk/Id/nhs-number|${nhsNumber}`, {
+      'x-request-id': randomUUID(),
+      ...headers,
+    });
+  expect(res.statusCode).toBe(200);
+}
+
+/**
+ * The Staffordshire flood (seed 002): one incident, five look-ups — NHS 111, the ambulance service's
+ * dispatcher, the crew, A&E and the ward — over about five and a half hours from `start`.
+ */
+export async function playFlood(t: TestApp, nhsNumber: string, start: Date): Promise<void> {
+  const after = (minutes: number) => new Date(start.getTime() + minutes * 60_000);
+  const system = (asid: string, odsCode: string, name: string, display: string): Persona => ({
+    kind: 'health-system',
+    asid,
+    organisation: { odsCode },
+    responsiblePerson: { name, jobRole: { code: 'R9001', display } },
+    activities: ['B0107'],
+  });
+  const person = (sdsUserId: string, odsCode: string, name: string, display: string): Persona => ({
+    kind: 'health-user',
+    sdsUserId,
+    name,
+    jobRole: { code: 'R8000', display },
+    organisation: { odsCode },
+    activities: ['B0107'],
+  });
+  await lookUp(
+    t,
+    system('200000000111', 'NNJ', 'Chris Doyle', 'NHS 111 health adviser'),
+    nhsNumber,
+    after(0),
+    {
+      'nhsd-patient-location': 'RJE01',
+    },
+  );
+  await lookUp(t, system('200000000222', 'RYA', 'Sam Reed', 'Emergency call handler'), nhsNumber, after(12));
+  await lookUp(t, person('555000000888', 'RYA', 'Lee Cole', 'Paramedic'), nhsNumber, after(25));
+  await lookUp(
+    t,
+    person('555000000889', 'RJE01', 'Dr Ann Roe', 'Emergency medicine doctor'),
+    nhsNumber,
+    after(68),
+  );
+  await lookUp(t, person('555000000890', 'RTG02', 'Kim Fry', 'Staff nurse'), nhsNumber, after(330));
 }

@@ -38,6 +38,8 @@ export interface NrbacRole {
   role_code: string;
   role_name: string;
   activity_codes: string[];
+  /** CIS2 workgroups of the role profile; for LA staff the first is their team (src/auth/la-roles.ts). */
+  workgroups?: string[];
 }
 
 /** A stable 12-digit role profile id for a user at an organisation (CIS2 role ids are 12 digits). */

@@ -605,7 +605,12 @@ function personItem(person: StandInPerson, index: number): string {
   const id = index === 0 ? 'sub' : `sub-${index + 1}`;
   const roles = person.roles
     .map((r) => {
-      const activities = r.activity_codes.length ? r.activity_codes.join(', ') : 'no activity codes';
+      const team = r.workgroups?.length ? `, team: ${r.workgroups[0]}` : '';
+      const activities = r.activity_codes.length
+        ? r.activity_codes.join(', ')
+        : r.role_code.startsWith('CPIS-LA-')
+          ? `local authority role ${r.role_code}${team}`
+          : 'no activity codes';
       return `<li>${esc(r.role_name)} — ${esc(standInOrganisationName(r.org_code))} (${esc(activities)})</li>`;
     })
     .join('');

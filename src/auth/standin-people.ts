@@ -26,20 +26,33 @@ export const STANDIN_ORGANISATIONS: Readonly<Record<string, string>> = Object.fr
   R1H: 'Barts Health NHS Trust',
   R1H12: 'The Royal London Hospital Emergency Department',
   A81001: 'The Densham Surgery',
+  E10000028: 'Staffordshire County Council',
+  E08000025: 'Birmingham City Council',
 });
+
+/** The demo's LA teams (children in the demo's uploads name them). */
+export const STAFFORDSHIRE_TEAM = 'Stafford North Child Protection';
 
 /** The organisation's name, or a stated fallback when the code is not one of the stand-in's. */
 export function standInOrganisationName(odsCode: string): string {
   return STANDIN_ORGANISATIONS[odsCode] ?? `Organisation ${odsCode}`;
 }
 
-function role(sdsUserId: string, odsCode: string, roleCode: string, roleName: string, activities: string[]) {
+function role(
+  sdsUserId: string,
+  odsCode: string,
+  roleCode: string,
+  roleName: string,
+  activities: string[],
+  team?: string,
+) {
   return {
     person_roleid: roleProfileIdFor(sdsUserId, odsCode),
     org_code: odsCode,
     role_code: roleCode,
     role_name: roleName,
     activity_codes: activities,
+    ...(team ? { workgroups: [team] } : {}),
   } satisfies NrbacRole;
 }
 
@@ -78,6 +91,47 @@ export const STANDIN_PEOPLE: readonly StandInPerson[] = deepFreeze([
     familyName: 'Doyle',
     summary: 'Health care support worker with no CP-IS activity (the portal should refuse them)',
     roles: [role('555000000304', 'R1H12', 'R8003', 'Health care support worker', [])],
+  },
+  // Local authority staff (role codes: src/auth/la-roles.ts).
+  {
+    sdsUserId: '555000000910',
+    name: 'Priya Shah',
+    givenName: 'Priya',
+    familyName: 'Shah',
+    summary: 'Safeguarding admin at Staffordshire County Council (triage, settings, uploads)',
+    roles: [role('555000000910', 'E10000028', 'CPIS-LA-ADMIN', 'Safeguarding admin', [])],
+  },
+  {
+    sdsUserId: '555000000911',
+    name: 'Tom Baker',
+    givenName: 'Tom',
+    familyName: 'Baker',
+    summary: `Social worker, Staffordshire, in ${STAFFORDSHIRE_TEAM}`,
+    roles: [role('555000000911', 'E10000028', 'CPIS-LA-SW', 'Social worker', [], STAFFORDSHIRE_TEAM)],
+  },
+  {
+    sdsUserId: '555000000912',
+    name: 'Angela Reid',
+    givenName: 'Angela',
+    familyName: 'Reid',
+    summary: `Team manager, Staffordshire, of ${STAFFORDSHIRE_TEAM}`,
+    roles: [role('555000000912', 'E10000028', 'CPIS-LA-TM', 'Team manager', [], STAFFORDSHIRE_TEAM)],
+  },
+  {
+    sdsUserId: '555000000913',
+    name: 'Dev Kumar',
+    givenName: 'Dev',
+    familyName: 'Kumar',
+    summary: 'Social worker in Staffordshire’s Emergency Duty Team (out of hours)',
+    roles: [role('555000000913', 'E10000028', 'CPIS-LA-SW', 'Social worker', [], 'Emergency Duty Team')],
+  },
+  {
+    sdsUserId: '555000000914',
+    name: 'Mark Ellis',
+    givenName: 'Mark',
+    familyName: 'Ellis',
+    summary: 'Safeguarding admin at Birmingham City Council',
+    roles: [role('555000000914', 'E08000025', 'CPIS-LA-ADMIN', 'Safeguarding admin', [])],
   },
 ]);
 

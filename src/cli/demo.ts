@@ -280,6 +280,7 @@ export async function runDemo(client: ServiceClient, out: Out): Promise<void> {
         subject: 'child',
         nhsNumber: '9990000069',
         localId: 'S-MH',
+        team: 'Stafford North Child Protection',
         familyName: 'HUGHES',
         givenNames: ['Mason', 'James'],
         birthDate: '2018-09-23',

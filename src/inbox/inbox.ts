@@ -13,6 +13,7 @@
  */
 import { sql } from 'kysely';
 import { appendAudit } from '../audit/log.ts';
+import { LA_ROLE_LABELS, type LaStaffRole } from '../auth/la-roles.ts';
 import { SETTING_LABELS, type Setting } from '../directory/types.ts';
 import { type IsoDate, isIsoDate, londonMidnight } from '../domain/dates.ts';
 import type { Concern } from '../domain/patterns.ts';
@@ -35,13 +36,6 @@ export const STATE_LABELS: Record<EpisodeState, string> = {
 };
 export const PATTERN_FILTERS = ['any', 'REPEAT_EPISODES', 'SEVERAL_AREAS'] as const;
 export type PatternFilter = (typeof PATTERN_FILTERS)[number];
-
-export type LaStaffRole = 'safeguarding-admin' | 'social-worker' | 'team-manager';
-export const LA_ROLE_LABELS: Record<LaStaffRole, string> = {
-  'safeguarding-admin': 'Safeguarding admin',
-  'social-worker': 'Social worker',
-  'team-manager': 'Team manager',
-};
 
 /** Who is working the inbox: a member of the LA's staff in one role, or the LA's own system. */
 export interface InboxViewer {
@@ -620,4 +614,141 @@ function eventActor(viewer: InboxViewer) {
   return viewer.role === 'system'
     ? { kind: 'system', name: `${viewer.laCode} case management system` }
     : { kind: 'staff', name: viewer.name, role: LA_ROLE_LABELS[viewer.role] };
+}
+
+export interface ChildHistory {
+  /** The episode the page was reached from. */
+  from: EpisodeSummary;
+  nhsNumber: string;
+  child: EpisodeSummary['child'];
+  team: string | null;
+  /** Every episode CP-IS told this LA about for the child, newest first. */
+  episodes: EpisodeSummary[];
+  /** Attendances (episodes) and look-ups per month over the last 24 months, oldest first. */
+  months: { month: string; episodes: number; lookUps: number }[];
+  /** Towns the child was seen in over those months, most often first. */
+  areas: { area: string; lookUps: number }[];
+  plans: { type: string; startDate: string; endDate: string | null }[];
+  /** The LA's uploads that carried this child, newest first, with what each said of the record. */
+  acknowledgements: {
+    sequence: number;
+    receivedAt: Date;
+    code: string;
+    field: string | null;
+    message: string | null;
+  }[];
+}
+
+const MONTHS = 24;
+
+/**
+ * The child of an episode this viewer can see: every episode this LA was told of, a monthly count,
+ * the areas seen, the LA's plans and their acknowledgement history. Null when the episode is not
+ * this viewer's (audited either way).
+ */
+export async function childHistory(
+  db: Executor,
+  now: Date,
+  viewer: InboxViewer,
+  episodeId: string,
+  londonMonth: (d: Date) => string,
+): Promise<ChildHistory | null> {
+  return transact(db, async (trx) => {
+    await bringEpisodesUpToDate(trx, viewer.laCode, now);
+    const routing = await routingFor(trx, viewer.laCode);
+    const from = await findVisible(trx, viewer, episodeId, routing);
+    if (!from) {
+      await refused(trx, now, viewer, 'child.read', episodeId);
+      return null;
+    }
+    const nhs = from.nhs_number;
+    const { rows } = await sql<EpisodeRow>`select ${EPISODE_COLUMNS} from la_episode ep ${EPISODE_JOINS}
+      where ep.la_code = ${viewer.laCode} and ep.nhs_number = ${nhs} order by ep.started_at desc, ep.id`.execute(
+      trx,
+    );
+    const orgs = await organisationsOf(
+      trx,
+      rows.map((r) => r.id),
+    );
+    const monthKeys: string[] = [];
+    const cursor = new Date(now);
+    for (let i = 0; i < MONTHS; i++) {
+      const key = londonMonth(cursor);
+      if (!monthKeys.includes(key)) monthKeys.unshift(key);
+      cursor.setUTCDate(1);
+      cursor.setUTCMonth(cursor.getUTCMonth() - 1);
+    }
+    const months = new Map(monthKeys.map((m) => [m, { month: m, episodes: 0, lookUps: 0 }]));
+    for (const r of rows)
+      months.get(londonMonth(r.started_at)) && months.get(londonMonth(r.started_at))!.episodes++;
+    const { rows: looks } = await sql<{ accessed_at: Date; area: string | null }>`
+      select e.accessed_at, case when o.setting in ('nhs-111', 'ambulance-service') then l.town else o.town end as area
+        from access_notice n join access_event e on e.id = n.access_id
+        left join organisation o on o.ods_code = e.org_code
+        left join organisation l on l.ods_code = e.patient_location
+       where n.la_code = ${viewer.laCode} and e.nhs_number = ${nhs}
+         and e.accessed_at > ${new Date(now.getTime() - 731 * 86_400_000)}`.execute(trx);
+    const areas = new Map<string, number>();
+    for (const l of looks) {
+      const m = months.get(londonMonth(l.accessed_at));
+      if (m) m.lookUps++;
+      if (l.area) areas.set(l.area, (areas.get(l.area) ?? 0) + 1);
+    }
+    const plans = await trx
+      .selectFrom('la_plan')
+      .select(['plan_type as type', 'start_date as startDate', 'end_date as endDate'])
+      .where('la_code', '=', viewer.laCode)
+      .where('nhs_number', '=', nhs)
+      .orderBy('start_date')
+      .execute();
+    const team = await trx
+      .selectFrom('la_record')
+      .select('team')
+      .where('la_code', '=', viewer.laCode)
+      .where('nhs_number', '=', nhs)
+      .executeTakeFirst();
+    // The last 50 files: enough for the history of one record without reading every file ever sent.
+    const { rows: acks } = await sql<{
+      sequence: number;
+      received_at: Date;
+      code: string;
+      field: string | null;
+      message: string | null;
+    }>`
+      select u.sequence, u.received_at, r->>'code' as code, r->>'field' as field, r->>'message' as message
+        from (select * from upload where la_code = ${viewer.laCode} order by sequence desc limit 50) u,
+             jsonb_array_elements(u.acknowledgement->'records') r
+       where r->>'nhsNumber' = ${nhs}
+       order by u.sequence desc`.execute(trx);
+    await appendAudit(trx, now, [
+      {
+        category: 'casework',
+        action: 'child.read',
+        outcome: 'success',
+        actor: viewer.actor,
+        nhsNumber: nhs,
+        detail: { laCode: viewer.laCode, episodeId },
+      },
+    ]);
+    const summary = summaryOf(from, []);
+    return {
+      from: summary,
+      nhsNumber: nhs,
+      child: summary.child,
+      team: team?.team ?? null,
+      episodes: rows.map((r) => summaryOf(r, orgs.get(r.id) ?? [])),
+      months: [...months.values()],
+      areas: [...areas.entries()]
+        .map(([area, lookUps]) => ({ area, lookUps }))
+        .sort((a, b) => b.lookUps - a.lookUps || a.area.localeCompare(b.area)),
+      plans,
+      acknowledgements: acks.map((a) => ({
+        sequence: a.sequence,
+        receivedAt: a.received_at,
+        code: a.code,
+        field: a.field,
+        message: a.message,
+      })),
+    };
+  });
 }

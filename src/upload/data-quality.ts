@@ -49,6 +49,7 @@ export async function dataQuality(
   laCode: string,
   today: IsoDate,
   rejectedLimit = 1000,
+  uploadsLimit = RECENT_UPLOADS,
 ): Promise<DataQuality> {
   const plans = await db
     .selectFrom('la_plan')
@@ -79,10 +80,12 @@ export async function dataQuality(
     .select(['sequence', 'received_at', 'mode', 'file_code', 'received', 'accepted', 'rejected'])
     .where('la_code', '=', laCode)
     .orderBy('sequence', 'desc')
-    .limit(RECENT_UPLOADS)
+    .limit(uploadsLimit)
     .execute();
-  const received = uploads.reduce((n, u) => n + u.received, 0);
-  const accepted = uploads.reduce((n, u) => n + u.accepted, 0);
+  // The figure is over the most recent files (RECENT_UPLOADS), however many are listed.
+  const recent = uploads.slice(0, RECENT_UPLOADS);
+  const received = recent.reduce((n, u) => n + u.received, 0);
+  const accepted = recent.reduce((n, u) => n + u.accepted, 0);
   const rejected = await db
     .selectFrom('record_rejection')
     .selectAll()

@@ -251,12 +251,14 @@ function roleOf(value: unknown): NrbacRole | null {
   // A role profile without activities carries no CP-IS access; a malformed list is not trusted at all.
   const activities = r.activity_codes ?? [];
   if (!Array.isArray(activities) || !activities.every(text)) return null;
+  const workgroups = Array.isArray(r.workgroups) ? r.workgroups.filter(text).slice(0, 10) : [];
   return {
     person_roleid: r.person_roleid,
     org_code: r.org_code,
     role_code: r.role_code,
     role_name: r.role_name,
     activity_codes: [...activities],
+    ...(workgroups.length ? { workgroups } : {}),
   };
 }
 

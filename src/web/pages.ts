@@ -21,7 +21,7 @@ import {
 } from '../query/portal.ts';
 import { canNotify, hasCpisActivity } from '../query/request.ts';
 import type { HttpFacts } from '../query/service.ts';
-import { messagePage, type PortalDeps, render, toSignIn, viewerOf } from './portal.ts';
+import { laRoleSelected, messagePage, type PortalDeps, render, toSignIn, viewerOf } from './portal.ts';
 
 const session = { config: { allow: 'session' as const } };
 
@@ -76,6 +76,8 @@ export function pageRoutes(app: FastifyInstance, deps: HttpDeps, portal: PortalD
   const needViewer = async (req: FastifyRequest, reply: FastifyReply) => {
     const user = req.session.user;
     if (!user) return toSignIn(req, reply);
+    // Local authority staff work in their inbox; the flag search is for health staff.
+    if (laRoleSelected(req)) return reply.redirect('/la/inbox', 303);
     const viewer = await viewerOf(req, deps);
     if (!viewer) {
       const to = req.method === 'GET' ? req.url : '/search';

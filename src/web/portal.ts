@@ -15,12 +15,15 @@ import helmet from '@fastify/helmet';
 import view from '@fastify/view';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import nunjucks from 'nunjucks';
+import { LA_ROLE_LABELS, laRoleOf } from '../auth/la-roles.ts';
 import type { HealthUser } from '../auth/principal.ts';
 import { mountStandInIdp, type StandInIdp } from '../auth/standin-idp.ts';
 import { getOrganisation } from '../directory/directory.ts';
 import { formatNhsNumber } from '../domain/nhs-number.ts';
 import type { HttpDeps } from '../http/deps.ts';
+import type { InboxViewer } from '../inbox/inbox.ts';
 import { formatDateTime, formatLongDate, PLAN_LABELS } from './format.ts';
+import { laPageRoutes } from './la-pages.ts';
 import type { SignInClient } from './oidc-client.ts';
 import { pageRoutes } from './pages.ts';
 import type { PatientRefs } from './patient-ref.ts';
@@ -53,9 +56,20 @@ export interface Viewer {
   roleCount: number;
 }
 
+/** A member of an LA's staff in the role they chose, as the LA pages show them. */
+export interface LaViewer {
+  inbox: InboxViewer;
+  name: string;
+  roleName: string;
+  orgName: string;
+  roleCount: number;
+  isAdmin: boolean;
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
     viewer: Viewer | null;
+    laViewer: LaViewer | null;
   }
 }
 
@@ -99,6 +113,7 @@ export function portalRoutes(app: FastifyInstance, deps: HttpDeps): void {
       options: { onConfigure: configureTemplates, autoescape: true, throwOnUndefined: false },
     });
     scope.decorateRequest('viewer', null);
+    scope.decorateRequest('laViewer', null);
     if (portal.standIn) {
       // Demo: one address for the portal, so the session cookie set before sign-in is the one the
       // sign-in comes back to (http://localhost:8080 and http://127.0.0.1:8080 keep separate cookies).
@@ -113,6 +128,7 @@ export function portalRoutes(app: FastifyInstance, deps: HttpDeps): void {
     scope.setErrorHandler((err: FastifyError, req, reply) => errorPage(err, req, reply));
     signInRoutes(scope, deps, portal);
     pageRoutes(scope, deps, portal);
+    laPageRoutes(scope, deps);
   });
 }
 
@@ -120,6 +136,10 @@ function configureTemplates(env: nunjucks.Environment): void {
   env.addFilter('nhsNumber', (n: string) => formatNhsNumber(n));
   env.addFilter('longDate', (d: string | null) => (d ? formatLongDate(d) : ''));
   env.addFilter('dateTime', (d: Date | string) => formatDateTime(new Date(d)));
+  env.addFilter('number', (n: number) => n.toLocaleString('en-GB'));
+  env.addFilter('percent', (x: number | null) =>
+    x === null ? 'no uploads yet' : `${(x * 100).toFixed(1)}%`,
+  );
   env.addFilter('planLabel', (t: keyof typeof PLAN_LABELS) => PLAN_LABELS[t] ?? t);
 }
 
@@ -138,7 +158,7 @@ export async function render(
     .type('text/html; charset=utf-8')
     .view(template, {
       cspNonce: nonce,
-      viewer: req.viewer,
+      viewer: req.viewer ?? req.laViewer,
       signedInName: req.session?.user?.name,
       csrfToken,
       ...data,
@@ -199,12 +219,60 @@ export function toSignIn(req: FastifyRequest, reply: FastifyReply): FastifyReply
   return reply.redirect(`/sign-in?timedOut=${req.session.expired ? 1 : 0}${to}`, 303);
 }
 
+/** The role profile the signed-in person chose, if any. */
+function selectedRole(req: FastifyRequest) {
+  const user = req.session.user;
+  if (!user?.selectedRoleId) return null;
+  return user.roles.find((r) => r.person_roleid === user.selectedRoleId) ?? null;
+}
+
+/** The chosen role is an LA staff role (its pages are under /la/). */
+export function laRoleSelected(req: FastifyRequest): boolean {
+  const role = selectedRole(req);
+  return role !== null && laRoleOf(role) !== null;
+}
+
+/** The signed-in member of an LA's staff, in the LA role they chose (null otherwise). */
+export async function laViewerOf(req: FastifyRequest, deps: HttpDeps): Promise<LaViewer | null> {
+  const user = req.session.user;
+  const role = selectedRole(req);
+  const la = role ? laRoleOf(role) : null;
+  if (!user || !role || !la) return null;
+  const row = await deps.db
+    .selectFrom('local_authority')
+    .select('name')
+    .where('la_code', '=', la.laCode)
+    .executeTakeFirst();
+  return {
+    inbox: {
+      laCode: la.laCode,
+      role: la.role,
+      team: la.team,
+      userId: user.sdsUserId,
+      name: user.name,
+      actor: {
+        kind: 'la-staff',
+        sdsUserId: user.sdsUserId,
+        name: user.name,
+        roleProfileId: role.person_roleid,
+        role: la.role,
+        team: la.team,
+        laCode: la.laCode,
+      },
+    },
+    name: user.name,
+    roleName: la.team ? `${LA_ROLE_LABELS[la.role]}, ${la.team}` : LA_ROLE_LABELS[la.role],
+    orgName: row?.name ?? la.laCode,
+    roleCount: user.roles.length,
+    isAdmin: la.role === 'safeguarding-admin',
+  };
+}
+
 /** Who the signed-in person is, in the role they chose (null: not signed in, or no role chosen yet). */
 export async function viewerOf(req: FastifyRequest, deps: HttpDeps): Promise<Viewer | null> {
   const user = req.session.user;
-  if (!user?.selectedRoleId) return null;
-  const role = user.roles.find((r) => r.person_roleid === user.selectedRoleId);
-  if (!role) return null;
+  const role = selectedRole(req);
+  if (!user || !role) return null;
   const org = await getOrganisation(deps.db, role.org_code);
   return {
     principal: {

@@ -5,10 +5,13 @@
  * ends the portal session at once and then the identity provider's.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { appendAudit } from '../audit/log.ts';
+import { LA_ROLE_LABELS, laRoleOf } from '../auth/la-roles.ts';
 import { getOrganisation } from '../directory/directory.ts';
 import type { HttpDeps } from '../http/deps.ts';
 import { canNotify, hasCpisActivity } from '../query/request.ts';
-import { messagePage, type PortalDeps, render, toSignIn, viewerOf } from './portal.ts';
+import { transact } from '../store/db.ts';
+import { laViewerOf, messagePage, type PortalDeps, render, toSignIn, viewerOf } from './portal.ts';
 
 /** Sign-in must come back within this long of starting. */
 const SIGN_IN_WINDOW_MS = 10 * 60 * 1000;
@@ -151,6 +154,21 @@ export function signInRoutes(app: FastifyInstance, deps: HttpDeps, portal: Porta
     const roles = req.session.user?.roles ?? [];
     const items = [];
     for (const r of roles) {
+      const la = laRoleOf(r);
+      if (la) {
+        const row = await deps.db
+          .selectFrom('local_authority')
+          .select('name')
+          .where('la_code', '=', la.laCode)
+          .executeTakeFirst();
+        items.push({
+          value: r.person_roleid,
+          text: `${LA_ROLE_LABELS[la.role]}${la.team ? ` (${la.team})` : ''}, ${row?.name ?? la.laCode}`,
+          hint: { text: `Role profile ${r.person_roleid}: the local authority's CP-IS inbox` },
+          checked: chosen === r.person_roleid,
+        });
+        continue;
+      }
       const org = await getOrganisation(deps.db, r.org_code);
       const role = { activities: r.activity_codes };
       const access = canNotify(role)
@@ -238,6 +256,21 @@ export function signInRoutes(app: FastifyInstance, deps: HttpDeps, portal: Porta
 
 /** The role a person works in is part of what the audit trail says about what they did next. */
 async function recordRole(req: FastifyRequest, deps: HttpDeps): Promise<void> {
+  const staff = await laViewerOf(req, deps);
+  if (staff) {
+    await transact(deps.db, (trx) =>
+      appendAudit(trx, deps.clock.now(), [
+        {
+          category: 'casework',
+          action: 'portal.sign-in',
+          outcome: 'success',
+          actor: staff.inbox.actor,
+          detail: { channel: 'la-portal', roleCount: req.session.user?.roles.length ?? 0, ip: req.ip },
+        },
+      ]),
+    );
+    return;
+  }
   const viewer = await viewerOf(req, deps);
   if (!viewer) return;
   await deps.query.record({

@@ -3,7 +3,17 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { auditActor } from '../../auth/principal.ts';
 import { londonDateOf } from '../../domain/dates.ts';
-import { invalidValue, notFound } from '../../domain/outcomes.ts';
+import { conflict, invalidValue, notFound } from '../../domain/outcomes.ts';
+import {
+  changeEpisode,
+  type EpisodeChange,
+  type EpisodeDetail,
+  type EpisodeSummary,
+  type InboxViewer,
+  listEpisodes,
+  readEpisode,
+  readFilters,
+} from '../../inbox/inbox.ts';
 import { laAcknowledgeMessage, laReadMessage, listMessages, MAX_LISTING } from '../../notify/mailbox.ts';
 import { dataQuality } from '../../upload/data-quality.ts';
 import { fileRefusal, receiveUpload, type UploadFormat } from '../../upload/upload.ts';
@@ -24,6 +34,29 @@ function formatOf(contentType: string | undefined): UploadFormat | null {
   if (type === 'text/csv') return 'csv';
   return null;
 }
+
+/** The LA's own case system, working the same inbox as its staff do in the portal. */
+function systemViewer(req: FastifyRequest): InboxViewer {
+  const la = laOf(req);
+  return {
+    laCode: la.laCode,
+    role: 'system',
+    team: null,
+    userId: null,
+    name: `${la.laCode} case management system`,
+    actor: auditActor(la),
+  };
+}
+
+const EpisodeBody = Type.Object(
+  {
+    version: Type.Integer(),
+    state: Type.Optional(Type.String()),
+    reason: Type.Optional(Type.String({ maxLength: 2000 })),
+    team: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
 
 const MailboxQuery = Type.Object(
   { limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}$' })) },
@@ -106,7 +139,76 @@ export function laRoutes(app: FastifyInstance, deps: HttpDeps): void {
     },
   );
 
+  // Episodes: the inbox the portal shows, for an LA's own case system (issue 9 §3).
+  app.get('/la/v1/episodes', { config: LA }, async (req) => {
+    const q = (req.query ?? {}) as Record<string, unknown>;
+    for (const k of Object.keys(q)) {
+      if (!['state', 'queue', 'pattern', 'from', 'to', 'page', 'pageSize'].includes(k))
+        throw invalidValue(k, `${k} is not a parameter of the episode listing`);
+    }
+    const { filters, errors } = readFilters(q);
+    if (errors.length) throw invalidValue(errors[0]!, `${errors[0]} is not a valid filter value`);
+    const page = q.page === undefined ? 1 : Number(q.page);
+    const pageSize = q.pageSize === undefined ? 100 : Number(q.pageSize);
+    if (!Number.isInteger(page) || page < 1) throw invalidValue('page', 'page must be a whole number from 1');
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 500)
+      throw invalidValue('pageSize', 'pageSize must be between 1 and 500');
+    const result = await listEpisodes(deps.db, deps.clock.now(), systemViewer(req), filters, page, pageSize);
+    return {
+      total: result.total,
+      page: result.page,
+      pages: result.pages,
+      episodes: result.episodes.map(episodeOut),
+    };
+  });
+
+  app.get<{ Params: Static<typeof IdParams> }>(
+    '/la/v1/episodes/:id',
+    { config: LA, schema: { params: IdParams } },
+    async (req) => {
+      const episode = await readEpisode(deps.db, deps.clock.now(), systemViewer(req), req.params.id);
+      if (!episode) throw notFound(`no episode ${req.params.id} in this local authority`);
+      return episodeOut(episode);
+    },
+  );
+
+  app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof EpisodeBody> }>(
+    '/la/v1/episodes/:id',
+    { config: LA, schema: { params: IdParams, body: EpisodeBody } },
+    async (req) => {
+      const result = await changeEpisode(
+        deps.db,
+        deps.clock.now(),
+        systemViewer(req),
+        req.params.id,
+        req.body as EpisodeChange,
+      );
+      switch (result.kind) {
+        case 'invalid':
+          throw invalidValue(result.field, result.message);
+        case 'not-found':
+          throw notFound(`no episode ${req.params.id} in this local authority`);
+        case 'conflict':
+          throw conflict(
+            `the episode is at version ${result.episode.version}, not ${req.body.version}: read it again before changing it`,
+            'version',
+          );
+        case 'changed':
+          return episodeOut(result.episode);
+      }
+    },
+  );
+
   app.get('/la/v1/data-quality', { config: LA }, async (req) =>
     dataQuality(deps.db, laOf(req).laCode, londonDateOf(deps.clock.now())),
   );
+}
+
+/** An episode on the wire: the summary, and for a single read its timeline and history. */
+function episodeOut(e: EpisodeSummary | EpisodeDetail): Record<string, unknown> {
+  const { startedAt, lastAt, ...rest } = e;
+  const out: Record<string, unknown> = { ...rest, start: startedAt.toISOString(), end: lastAt.toISOString() };
+  delete out.routing;
+  delete out.can;
+  return out;
 }
