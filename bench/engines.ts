@@ -9,6 +9,7 @@ import pg from 'pg';
 import { type Service, startService } from '../src/app.ts';
 import type { DemoTokenService } from '../src/auth/tokens.ts';
 import { loadConfig } from '../src/config.ts';
+import type { SettableClock } from '../src/domain/clock.ts';
 import { addYears, type IsoDate } from '../src/domain/dates.ts';
 import { type Engine, type Executor, openStore, type Store } from '../src/store/db.ts';
 import { migrateToLatest } from '../src/store/migrate.ts';
@@ -76,7 +77,7 @@ export async function benchService(
   store: Store,
   dataDir: string,
   tokens: DemoTokenService,
-  opts: { scheduler?: boolean } = {},
+  opts: { scheduler?: boolean; clock?: SettableClock } = {},
 ): Promise<Service> {
   return startService({
     config: loadConfig({
@@ -90,5 +91,6 @@ export async function benchService(
     demoTokens: tokens,
     demoWorld: false,
     ...(opts.scheduler === false ? { scheduler: false } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
   });
 }

@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import type { Engine } from '../src/store/db.ts';
 import { stopBenchServer } from './engines.ts';
+import { benchInbox } from './inbox.ts';
 import { benchNotify } from './notify.ts';
 import { benchPortal } from './portal.ts';
 import { benchQuery } from './query.ts';
@@ -19,6 +20,7 @@ const { values, positionals } = parseArgs({
     people: { type: 'string', default: '250000' },
     records: { type: 'string', default: '250000' },
     accesses: { type: 'string', default: '1000000' },
+    episodes: { type: 'string', default: '10000' },
     connections: { type: 'string', default: '64' },
     seconds: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '3' },
@@ -56,6 +58,14 @@ const BENCHES: Record<string, () => Promise<void>> = {
       console.log(
         `query ratio postgres/pglite throughput: ${(q.postgres.service.qps / q.pglite.service.qps).toFixed(2)}x`,
       );
+    }
+  },
+  inbox: async () => {
+    const r = await benchInbox(engines, Number(values.episodes));
+    if (r.pglite && r.postgres) {
+      const a = r.pglite.pages['inbox, admin, page 1']!.p50;
+      const b = r.postgres.pages['inbox, admin, page 1']!.p50;
+      console.log(`inbox ratio pglite/postgres first page p50: ${(a / b).toFixed(2)}x`);
     }
   },
   portal: async () => {

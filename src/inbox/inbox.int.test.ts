@@ -368,7 +368,7 @@ describe.each(engines())('LA inbox of episodes on %s', (engine) => {
       [saturday, '2026-11-21T11:00:00Z', true], // Saturday
       [evening, '2026-11-23T20:00:00Z', true], // Monday 20:00 GMT
       [christmas, '2026-12-25T11:00:00Z', true], // Christmas Day, a Friday
-      [boxingDaySubstitute, '2026-12-28T11:00:00Z', false], // Monday: Boxing Day falls on a Saturday
+      [boxingDaySubstitute, '2026-12-28T11:00:00Z', true], // Monday: Boxing Day falls on a Saturday
       [weekdayMorning, '2026-11-24T10:00:00Z', false], // Tuesday 10:00 GMT
       [summerMorning, '2027-06-15T08:30:00Z', false], // Tuesday 09:30 BST (08:30 UTC)
     ];
@@ -495,7 +495,7 @@ describe.each(engines())('LA inbox of episodes on %s', (engine) => {
     });
     const detail = await read(episode.id);
     expect(detail.events.map((e) => e.action)).toEqual(['routed', 'state', 'look-ups-added']);
-    expect(detail.events[2]!.detail).toEqual({ lookUps: 1, reopenedFrom: 'reviewed' });
+    expect(detail.events[2]!.detail).toEqual({ lookUps: 1, reopenedFrom: 'no-action-needed' });
     expect((await list('state=new')).map((e) => e.id)).toContain(episode.id);
     expect((await list('state=no-action-needed')).map((e) => e.id)).not.toContain(episode.id);
   });
