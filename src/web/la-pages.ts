@@ -309,7 +309,10 @@ export function laPageRoutes(app: FastifyInstance, deps: HttpDeps): void {
       name: childName(child.child),
       episodes: child.episodes.map((e) => ({ ...e, stateLabel: STATE_LABELS[e.state] })),
       chart: barChart(
-        child.months.map((m) => ({ label: monthLabel(m.month), value: m.episodes })),
+        child.months.map((m) => ({
+          label: `${monthLabel(m.month).slice(0, 4)}’${m.month.slice(2, 4)}`,
+          value: m.episodes,
+        })),
         max,
       ),
       months: child.months.map((m) => ({ ...m, label: monthLabel(m.month) })),
@@ -602,7 +605,8 @@ function barChart(points: { label: string; value: number }[], max: number, mark?
       label: p.label,
       value: p.value,
       cx: Math.round(left + i * step + step / 2),
-      showLabel: points.length <= 12 || i % Math.ceil(points.length / 12) === 0,
+      // At most eight labels along the axis, so none overlap at any width.
+      showLabel: i % Math.ceil(points.length / 8) === 0,
     };
   });
   return {

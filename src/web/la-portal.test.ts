@@ -79,7 +79,7 @@ describe('LA portal', () => {
     expect(done.status).toBe(200);
     expect(textOf(done.html)).toContain('Saved.');
     expect(textOf(done.html)).toContain(
-      'New → Follow-up recorded: Rang the ward; discharge planning meeting booked (Tom Baker, Social worker)',
+      'Tom Baker, Social worker New → Follow-up recorded: Rang the ward; discharge planning meeting booked',
     );
 
     const manager = await signedIn(MANAGER);
@@ -234,5 +234,20 @@ describe('LA portal', () => {
     expect(text).toMatch(/Worklist: records to correct.*9990000018.*CPR03/s);
     expect(text).toMatch(/of records in your last 10 files were accepted/);
     expect(res.body).toContain('<svg');
+
+    // The same form without its CSRF token applies nothing.
+    const before = await t.service.store.db.selectFrom('upload').select('sequence').execute();
+    const forged = await t.service.http.inject({
+      method: 'POST',
+      url: '/la/uploads',
+      headers: {
+        host: '127.0.0.1:8080',
+        cookie: [...admin.b.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+      },
+      payload: body.replace(csrf, 'forged'),
+    });
+    expect(forged.statusCode).toBe(403);
+    expect(await t.service.store.db.selectFrom('upload').select('sequence').execute()).toEqual(before);
   });
 });
