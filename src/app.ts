@@ -21,6 +21,7 @@ import type { HttpDeps } from './http/deps.ts';
 import { auditRoutes } from './http/routes/audit.ts';
 import { fhirRoutes } from './http/routes/fhir.ts';
 import { buildHttp } from './http/server.ts';
+import { episodesJob } from './inbox/episodes.ts';
 import { createLogger } from './log.ts';
 import { birthMessages, inactiveNumberMessages } from './notify/demographics-messages.ts';
 import { dispatchJob } from './notify/dispatch.ts';
@@ -141,6 +142,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       clock,
       [
         retentionJob(store.db),
+        episodesJob(store.db),
         dispatchJob(store.db),
         webhookJob(store.db, opts.pushSink ?? new HttpPushSink()),
         maintenanceJob(store.db, store.engine),

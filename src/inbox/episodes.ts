@@ -19,8 +19,9 @@ import { sql } from 'kysely';
 import { DEFAULT_EPISODE_GAP_HOURS, thresholdsOf } from '../directory/directory.ts';
 import { isOutOfHours } from '../domain/office-hours.ts';
 import { type Concern, childPattern } from '../domain/patterns.ts';
+import type { Job } from '../scheduler.ts';
 import { insertRows } from '../store/bulk.ts';
-import type { Tx } from '../store/db.ts';
+import { type Executor, type Tx, transact } from '../store/db.ts';
 import type { EpisodeState } from '../store/schema.ts';
 import { routingOf } from './routing.ts';
 
@@ -201,17 +202,21 @@ async function assignChunk(trx: Tx, laCode: string, now: Date, pending: Pending[
              where e.id = x.id`.execute(trx);
   }
   const ids = [...episodeOf.keys()];
+  // `access_id = any(…)` lets the planner find the rows by the primary key rather than scan the table.
   await sql`update access_notice n set episode_id = x.episode_id
               from unnest(${ids}::uuid[], ${ids.map((id) => episodeOf.get(id)!.id)}::uuid[]) as x(access_id, episode_id)
-             where n.la_code = ${laCode} and n.access_id = x.access_id`.execute(trx);
+             where n.access_id = any(${ids}::uuid[]) and n.la_code = ${laCode} and n.access_id = x.access_id`.execute(
+    trx,
+  );
+  // Dated when the look-ups happened (what the team reads), with when CP-IS wrote it down.
   const events = touched.map((e) => ({
     episode_id: e.id,
-    at: now,
+    at: e.fresh ? e.started_at : e.last_at,
     actor: SYSTEM,
     action: e.fresh ? 'routed' : 'look-ups-added',
     detail: e.fresh
-      ? { team: e.team, edt: e.edt, outOfHours: e.outOfHours, lookUps: e.added }
-      : { lookUps: e.added, ...(e.reopenedFrom ? { reopenedFrom: e.reopenedFrom } : {}) },
+      ? { team: e.team, edt: e.edt, outOfHours: e.outOfHours, lookUps: e.added, recordedAt: now }
+      : { lookUps: e.added, recordedAt: now, ...(e.reopenedFrom ? { reopenedFrom: e.reopenedFrom } : {}) },
   }));
   await appendEpisodeEvents(trx, events);
 }
@@ -227,12 +232,21 @@ export interface EpisodeEventInput {
 /** Add events to episodes' histories, numbered after what each already has. */
 export async function appendEpisodeEvents(trx: Tx, events: EpisodeEventInput[]): Promise<void> {
   if (events.length === 0) return;
-  await sql`insert into la_episode_event (episode_id, seq, at, actor, action, detail)
-    select x.episode_id, coalesce((select max(v.seq) from la_episode_event v where v.episode_id = x.episode_id), 0)
-             + row_number() over (partition by x.episode_id order by x.ord),
-           x.at, x.actor, x.action, x.detail
-      from jsonb_to_recordset(${JSON.stringify(events.map((e, ord) => ({ ...e, ord })))}::jsonb)
-        as x(episode_id uuid, ord int, at timestamptz, actor jsonb, action text, detail jsonb)`.execute(trx);
+  const ids = [...new Set(events.map((e) => e.episode_id))];
+  const { rows } = await sql<{ episode_id: string; seq: number }>`
+    select episode_id, max(seq) as seq from la_episode_event where episode_id = any(${ids}::uuid[])
+     group by episode_id`.execute(trx);
+  const last = new Map(rows.map((r) => [r.episode_id, Number(r.seq)]));
+  await insertRows(
+    trx,
+    'la_episode_event',
+    { episode_id: 'uuid', seq: 'int', at: 'timestamptz', actor: 'jsonb', action: 'text', detail: 'jsonb' },
+    events.map((e) => {
+      const seq = (last.get(e.episode_id) ?? 0) + 1;
+      last.set(e.episode_id, seq);
+      return { ...e, seq };
+    }),
+  );
 }
 
 /**
@@ -269,4 +283,19 @@ async function concernsOf(
     out.set(e.id, childPattern(sightings.get(e.nhs_number) ?? [], e.last_at, gapHours, thresholds).concerns);
   }
   return out;
+}
+
+/** Brings every LA's episodes up to date soon after its look-ups, whether or not anyone has the inbox open. */
+export function episodesJob(db: Executor): Job {
+  return {
+    name: 'episodes',
+    async run(now) {
+      const { rows } = await sql<{ la_code: string }>`
+        select distinct la_code from access_notice where episode_id is null`.execute(db);
+      let lookUps = 0;
+      for (const { la_code } of rows)
+        lookUps += await transact(db, (trx) => bringEpisodesUpToDate(trx, la_code, now));
+      return lookUps ? { localAuthorities: rows.length, lookUps } : null;
+    },
+  };
 }

@@ -495,7 +495,7 @@ describe.each(engines())('LA inbox of episodes on %s', (engine) => {
     });
     const detail = await read(episode.id);
     expect(detail.events.map((e) => e.action)).toEqual(['routed', 'state', 'look-ups-added']);
-    expect(detail.events[2]!.detail).toEqual({ lookUps: 1, reopenedFrom: 'no-action-needed' });
+    expect(detail.events[2]!.detail).toMatchObject({ lookUps: 1, reopenedFrom: 'no-action-needed' });
     expect((await list('state=new')).map((e) => e.id)).toContain(episode.id);
     expect((await list('state=no-action-needed')).map((e) => e.id)).not.toContain(episode.id);
   });

@@ -321,6 +321,17 @@ async function queuesFor(db: Executor, scope: Scope, routing: LaRouting) {
   ];
 }
 
+/** Every team the LA's records or episodes name, with its screening and EDT queues: where an episode can be moved. */
+export async function teamsOf(db: Executor, laCode: string): Promise<string[]> {
+  const routing = await routingFor(db, laCode);
+  const { rows } = await sql<{ team: string }>`
+    select team from la_record where la_code = ${laCode} and team is not null
+    union select team from la_episode where la_code = ${laCode}`.execute(db);
+  return [...new Set([routing.screeningTeam, routing.edtTeam, ...rows.map((r) => r.team)])].sort((a, b) =>
+    a.localeCompare(b),
+  );
+}
+
 export interface TimelineEntry {
   at: Date;
   organisation: {

@@ -23,6 +23,7 @@ import {
   readEpisode,
   readFilters,
   STATE_LABELS,
+  teamsOf,
 } from '../inbox/inbox.ts';
 import { readSettings, saveSettings } from '../inbox/settings.ts';
 import { transact } from '../store/db.ts';
@@ -191,7 +192,7 @@ export function laPageRoutes(app: FastifyInstance, deps: HttpDeps): void {
   });
 
   // ---------------------------------------------------------------- an episode
-  const episodePage = (
+  const episodePage = async (
     req: FastifyRequest,
     reply: FastifyReply,
     episode: EpisodeDetail,
@@ -216,6 +217,13 @@ export function laPageRoutes(app: FastifyInstance, deps: HttpDeps): void {
         })),
         events: episode.events.map((e) => ({ ...e, text: eventText(e.action, e.detail) })),
         viewerIsWorker: episode.worker?.id === req.laViewer!.inbox.userId,
+        teamItems: episode.can.reassignTeam
+          ? (await teamsOf(deps.db, req.laViewer!.inbox.laCode)).map((team) => ({
+              value: team,
+              text: team,
+              selected: team === episode.team,
+            }))
+          : [],
         ...extra,
       },
       status,
@@ -355,6 +363,7 @@ export function laPageRoutes(app: FastifyInstance, deps: HttpDeps): void {
         fileCodes: FILE_CODES,
         worklist: dq.rejected.map((r) => ({
           ...r,
+          message: capitalise(r.message),
           correction:
             r.code === 'CPR05' && r.replacementNhsNumber
               ? `The NHS number has been replaced by ${r.replacementNhsNumber}. Send the record again under that number.`
@@ -433,7 +442,13 @@ export function laPageRoutes(app: FastifyInstance, deps: HttpDeps): void {
         return uploadsPage(req, reply, {
           ack,
           ackLabel: FILE_CODES[ack.fileCode] ?? ack.fileCode,
-          ackProblems: ack.records.filter((r) => r.code !== 'CPR06'),
+          ackProblems: ack.records
+            .filter((r) => r.code !== 'CPR06')
+            .map((r) => ({
+              ...r,
+              where: r.lines?.length ? `Line ${r.lines.join(', ')}` : `Record ${r.index + 1}`,
+              message: capitalise(r.message ?? ''),
+            })),
         });
       },
     );
@@ -554,6 +569,10 @@ function settingsForm(s: NonNullable<Awaited<ReturnType<typeof readSettings>>>):
   };
 }
 
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 function childName(c: { familyName: string | null; givenNames: string[] }): string {
   const family = c.familyName ?? '';
   return (
@@ -589,12 +608,13 @@ function eventText(action: string, detail: Record<string, unknown>): string {
  * a dashed line at that value (the go-live threshold).
  */
 function barChart(points: { label: string; value: number }[], max: number, mark?: number) {
-  const width = 640;
-  const height = 220;
-  const left = 36;
+  const width = 520;
+  const height = 230;
+  const left = 40;
   const bottom = 40;
   const plotH = height - bottom - 16;
-  const step = points.length ? (width - left) / points.length : 0;
+  const right = 28; // room for the newest bar's label
+  const step = points.length ? (width - left - right) / points.length : 0;
   const bars = points.map((p, i) => {
     const h = max > 0 ? Math.round((p.value / max) * plotH) : 0;
     return {
@@ -605,8 +625,8 @@ function barChart(points: { label: string; value: number }[], max: number, mark?
       label: p.label,
       value: p.value,
       cx: Math.round(left + i * step + step / 2),
-      // At most eight labels along the axis, so none overlap at any width.
-      showLabel: i % Math.ceil(points.length / 8) === 0,
+      // At most six labels along the axis, counted back from the newest (always labelled), so none overlap.
+      showLabel: (points.length - 1 - i) % Math.ceil(points.length / 6) === 0,
     };
   });
   return {

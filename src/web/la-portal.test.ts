@@ -231,7 +231,7 @@ describe('LA portal', () => {
     const text = textOf(res.body);
     expect(text).toMatch(/CPF03 – Some records rejected/);
     expect(text).toContain('records[1].birthDate');
-    expect(text).toMatch(/Worklist: records to correct.*9990000018.*CPR03/s);
+    expect(text).toMatch(/Worklist: records to correct.*999 000 0018.*CPR03/s);
     expect(text).toMatch(/of records in your last 10 files were accepted/);
     expect(res.body).toContain('<svg');
 

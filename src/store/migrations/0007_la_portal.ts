@@ -11,6 +11,11 @@
  * - `la_episode_event`: everything that happened to an episode (routed, look-ups added, state
  *   changes, assignments), who and when; append-only.
  * - `access_notice.episode_id`: the episode each notified look-up belongs to, set once.
+ *
+ * No foreign keys to la_episode: episodes and their look-ups are written together by one function
+ * (src/inbox/episodes.ts), and a foreign-key check is a query planned once per connection — planned
+ * while la_episode is still empty it scans the table, and assigning a day's look-ups then grows with
+ * the square of the episodes (measured: most of a 100,000-look-up dispatch).
  */
 import type { Migration } from '../migrate.ts';
 
@@ -41,7 +46,7 @@ export const laPortal: Migration = {
     `create index la_episode_inbox_idx on la_episode (la_code, started_at desc, id)`,
     `create index la_episode_child_idx on la_episode (la_code, nhs_number, last_at desc)`,
     `create table la_episode_event (
-      episode_id uuid not null references la_episode (id),
+      episode_id uuid not null,
       seq integer not null,
       at timestamptz not null,
       actor jsonb not null,
@@ -51,7 +56,7 @@ export const laPortal: Migration = {
     )`,
     `create trigger la_episode_event_append_only before update or delete on la_episode_event
       for each row execute function refuse_change()`,
-    `alter table access_notice add column episode_id uuid references la_episode (id)`,
+    `alter table access_notice add column episode_id uuid`,
     `create index access_notice_unassigned_idx on access_notice (la_code) where episode_id is null`,
     `create index access_notice_episode_idx on access_notice (episode_id) where episode_id is not null`,
   ],
