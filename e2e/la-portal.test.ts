@@ -42,7 +42,8 @@ const FLOOD_PLACES = [
   "Queen's Hospital Burton Paediatric Ward", // the ward (RTG02)
 ];
 
-describe('LA portal in Chromium', () => {
+// Each story visits many pages, and axe-core takes about 2 s a page on two busy cores.
+describe('LA portal in Chromium', { timeout: 120_000 }, () => {
   let t: TestApp;
   let browser: Browser;
   /** Each person's workstation (a browser profile: cookies are per context), kept across the stories. */

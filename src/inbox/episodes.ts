@@ -54,9 +54,24 @@ interface Working extends EpisodeRow {
   outOfHours?: boolean;
 }
 
+/** Hold this LA's episodes for the rest of the transaction (filing look-ups, changing an episode). */
+export async function lockEpisodes(trx: Tx, laCode: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtext(${`cpis-episodes:${laCode}`}))`.execute(trx);
+}
+
+/** The episode id of look-ups sent by message before the LA inbox existed (migration 0007): no episode. */
+export const BEFORE_THE_INBOX = '00000000-0000-0000-0000-000000000000';
+
 /** Assign this LA's pending look-ups to episodes; returns how many look-ups were assigned. */
 export async function bringEpisodesUpToDate(trx: Tx, laCode: string, now: Date): Promise<number> {
-  await sql`select pg_advisory_xact_lock(hashtext(${`cpis-episodes:${laCode}`}))`.execute(trx);
+  // Most reads find nothing pending: they need not wait for the lock (a look-up committed just after
+  // this is filed by the next read, the scheduler or the dispatch).
+  const { rows: any } =
+    await sql`select 1 from access_notice where la_code = ${laCode} and episode_id is null limit 1`.execute(
+      trx,
+    );
+  if (any.length === 0) return 0;
+  await lockEpisodes(trx, laCode);
   let assigned = 0;
   for (;;) {
     const { rows: pending } = await sql<Pending>`

@@ -15,11 +15,11 @@ import { sql } from 'kysely';
 import { appendAudit } from '../audit/log.ts';
 import { LA_ROLE_LABELS, type LaStaffRole } from '../auth/la-roles.ts';
 import { SETTING_LABELS, type Setting } from '../directory/types.ts';
-import { type IsoDate, isIsoDate, londonMidnight } from '../domain/dates.ts';
+import { addDays, type IsoDate, isIsoDate, londonMidnight } from '../domain/dates.ts';
 import type { Concern } from '../domain/patterns.ts';
 import { type Executor, type Tx, transact } from '../store/db.ts';
 import type { EpisodeState } from '../store/schema.ts';
-import { appendEpisodeEvents, bringEpisodesUpToDate } from './episodes.ts';
+import { appendEpisodeEvents, bringEpisodesUpToDate, lockEpisodes } from './episodes.ts';
 import { type LaRouting, routingOf } from './routing.ts';
 
 export const EPISODE_STATES: readonly EpisodeState[] = [
@@ -108,7 +108,7 @@ export function readFilters(q: Record<string, unknown>): { filters: InboxFilters
   for (const k of ['from', 'to'] as const) {
     const v = str(k);
     if (v === undefined) continue;
-    if (isIsoDate(v)) filters[k] = v;
+    if (isIsoDate(v) && v >= '1900-01-01' && v <= '2199-12-31') filters[k] = v;
     else errors.push(k);
   }
   if (filters.from && filters.to && filters.from > filters.to) errors.push('to');
@@ -248,6 +248,8 @@ export async function listEpisodes(
   filters: InboxFilters,
   page: number,
   pageSize = PAGE_SIZE,
+  /** A page past the end shows the last page (the portal) rather than none (the API). */
+  clampToLast = true,
 ): Promise<InboxPage> {
   return transact(db, async (trx) => {
     await bringEpisodesUpToDate(trx, viewer.laCode, now);
@@ -261,14 +263,14 @@ export async function listEpisodes(
     else if (filters.pattern)
       where.push(sql`ep.concerns @> ${JSON.stringify([{ code: filters.pattern }])}::jsonb`);
     if (filters.from) where.push(sql`ep.started_at >= ${londonMidnight(filters.from)}`);
-    if (filters.to) where.push(sql`ep.started_at < ${londonMidnight(addDay(filters.to))}`);
+    if (filters.to) where.push(sql`ep.started_at < ${londonMidnight(addDays(filters.to, 1))}`);
     const cond = sql.join(where, sql` and `);
     const { rows: counted } = await sql<{
       n: number;
     }>`select count(*)::int8 as n from la_episode ep where ${cond}`.execute(trx);
     const total = counted[0]!.n;
     const pages = Math.max(1, Math.ceil(total / pageSize));
-    const current = Math.min(Math.max(1, page), pages);
+    const current = clampToLast ? Math.min(Math.max(1, page), pages) : Math.max(1, page);
     const { rows } = await sql<EpisodeRow>`select ${EPISODE_COLUMNS} from la_episode ep ${EPISODE_JOINS}
       where ${cond} order by ep.started_at desc, ep.id limit ${pageSize} offset ${(current - 1) * pageSize}`.execute(
       trx,
@@ -283,7 +285,14 @@ export async function listEpisodes(
         action: 'inbox.list',
         outcome: 'success',
         actor: viewer.actor,
-        detail: { laCode: viewer.laCode, filters, page: current, shown: rows.length, total },
+        detail: {
+          laCode: viewer.laCode,
+          filters,
+          page: current,
+          total,
+          // Who was shown, so "who has seen this child" can be answered from the trail.
+          shown: rows.map((r) => ({ episodeId: r.id, nhsNumber: r.nhs_number })),
+        },
       },
     ]);
     return {
@@ -296,12 +305,6 @@ export async function listEpisodes(
       routing,
     };
   });
-}
-
-function addDay(d: IsoDate): IsoDate {
-  const t = new Date(`${d}T12:00:00Z`);
-  t.setUTCDate(t.getUTCDate() + 1);
-  return t.toISOString().slice(0, 10);
 }
 
 async function queuesFor(db: Executor, scope: Scope, routing: LaRouting) {
@@ -550,6 +553,7 @@ export async function changeEpisode(
   const bad = invalidChange(change);
   if (bad) return { kind: 'invalid', ...bad };
   return transact(db, async (trx): Promise<ChangeResult> => {
+    await lockEpisodes(trx, viewer.laCode);
     await bringEpisodesUpToDate(trx, viewer.laCode, now);
     const routing = await routingFor(trx, viewer.laCode);
     const row = await findVisible(trx, viewer, id, routing, true);
@@ -558,19 +562,47 @@ export async function changeEpisode(
       return { kind: 'not-found' };
     }
     const before = await detailOf(trx, viewer, row, routing);
-    if (row.version !== change.version) return { kind: 'conflict', episode: before };
-    if (change.team !== undefined && !before.can.reassignTeam)
+    const unchanged = async (outcome: 'failure' | 'refused', why: string): Promise<void> => {
+      await appendAudit(trx, now, [
+        {
+          category: outcome === 'refused' ? 'access-denied' : 'casework',
+          action: 'episode.change',
+          outcome,
+          actor: viewer.actor,
+          nhsNumber: row.nhs_number,
+          detail: { laCode: viewer.laCode, episodeId: id, version: row.version, asked: change, why },
+        },
+      ]);
+    };
+    if (row.version !== change.version) {
+      // The page shows the episode as it now is, so this is a read of it too.
+      await unchanged('failure', `stale: the episode is at version ${row.version}`);
+      return { kind: 'conflict', episode: before };
+    }
+    if (change.team !== undefined && !before.can.reassignTeam) {
+      await unchanged('refused', 'only an admin or a team manager can move an episode');
       return {
         kind: 'invalid',
         field: 'team',
         message: 'only an admin or a team manager can move an episode to another team',
       };
-    if (change.worker === 'me' && viewer.userId === null)
+    }
+    if (change.team !== undefined && !(await teamsOf(trx, viewer.laCode)).includes(change.team.trim())) {
+      await unchanged('failure', 'not a team of this local authority');
+      return {
+        kind: 'invalid',
+        field: 'team',
+        message: 'choose one of the local authority’s teams (those its records name, screening or the EDT)',
+      };
+    }
+    if (change.worker === 'me' && viewer.userId === null) {
+      await unchanged('refused', 'a system cannot take an episode');
       return {
         kind: 'invalid',
         field: 'worker',
         message: 'a system cannot take an episode; assign it in the portal',
       };
+    }
     const reason = change.reason?.trim() || null;
     const team = change.team?.trim();
     const worker =
@@ -633,8 +665,10 @@ export interface ChildHistory {
   nhsNumber: string;
   child: EpisodeSummary['child'];
   team: string | null;
-  /** Every episode CP-IS told this LA about for the child, newest first. */
+  /** Every episode CP-IS told this LA about for the child that this viewer can see, newest first. */
   episodes: EpisodeSummary[];
+  /** Episodes of the child in other teams' queues (counted in the chart, not listed). */
+  otherEpisodes: number;
   /** Attendances (episodes) and look-ups per month over the last 24 months, oldest first. */
   months: { month: string; episodes: number; lookUps: number }[];
   /** Towns the child was seen in over those months, most often first. */
@@ -673,10 +707,15 @@ export async function childHistory(
       return null;
     }
     const nhs = from.nhs_number;
-    const { rows } = await sql<EpisodeRow>`select ${EPISODE_COLUMNS} from la_episode ep ${EPISODE_JOINS}
-      where ep.la_code = ${viewer.laCode} and ep.nhs_number = ${nhs} order by ep.started_at desc, ep.id`.execute(
+    // Episodes in this viewer's queues are listed; the others (another team's) only counted, as the
+    // chart counts every attendance.
+    const scope = scopeOf(viewer, routing);
+    const { rows: all } = await sql<EpisodeRow & { mine: boolean }>`
+      select ${EPISODE_COLUMNS}, (${visible(scope)}) as mine from la_episode ep ${EPISODE_JOINS}
+       where ep.la_code = ${viewer.laCode} and ep.nhs_number = ${nhs} order by ep.started_at desc, ep.id`.execute(
       trx,
     );
+    const rows = all.filter((r) => r.mine);
     const orgs = await organisationsOf(
       trx,
       rows.map((r) => r.id),
@@ -690,8 +729,10 @@ export async function childHistory(
       cursor.setUTCMonth(cursor.getUTCMonth() - 1);
     }
     const months = new Map(monthKeys.map((m) => [m, { month: m, episodes: 0, lookUps: 0 }]));
-    for (const r of rows)
-      months.get(londonMonth(r.started_at)) && months.get(londonMonth(r.started_at))!.episodes++;
+    for (const r of all) {
+      const m = months.get(londonMonth(r.started_at));
+      if (m) m.episodes++;
+    }
     const { rows: looks } = await sql<{ accessed_at: Date; area: string | null }>`
       select e.accessed_at, case when o.setting in ('nhs-111', 'ambulance-service') then l.town else o.town end as area
         from access_notice n join access_event e on e.id = n.access_id
@@ -748,6 +789,7 @@ export async function childHistory(
       child: summary.child,
       team: team?.team ?? null,
       episodes: rows.map((r) => summaryOf(r, orgs.get(r.id) ?? [])),
+      otherEpisodes: all.length - rows.length,
       months: [...months.values()],
       areas: [...areas.entries()]
         .map(([area, lookUps]) => ({ area, lookUps }))

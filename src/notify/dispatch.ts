@@ -27,7 +27,7 @@ import { DEFAULT_EPISODE_GAP_HOURS, thresholdsOf } from '../directory/directory.
 import { SETTING_LABELS, type Setting } from '../directory/types.ts';
 import { addDays, type IsoDate, londonDateOf, londonMidnight, londonTime } from '../domain/dates.ts';
 import { type ChildPattern, childPattern } from '../domain/patterns.ts';
-import { bringEpisodesUpToDate } from '../inbox/episodes.ts';
+import { BEFORE_THE_INBOX, bringEpisodesUpToDate } from '../inbox/episodes.ts';
 import type { Job } from '../scheduler.ts';
 import { type Executor, type Tx, transact } from '../store/db.ts';
 import type { AccessEventTable } from '../store/schema.ts';
@@ -79,11 +79,9 @@ export async function dispatchNotifications(
         locked: boolean;
       }>`select pg_try_advisory_xact_lock(hashtext(${`cpis-dispatch:${la.la_code}`})) as locked`.execute(trx);
       if (!rows[0]!.locked) return null; // another process is dispatching this LA right now
-      // Messages name the same episodes as the LA's inbox and API.
-      await bringEpisodesUpToDate(trx, la.la_code, now);
       const sent: { accesses: number; heartbeat: boolean }[] = [];
       if (wantPending) {
-        const ids = await claimPending(trx, la.la_code, null);
+        const ids = await claimPending(trx, now, la.la_code, null);
         if (ids.length)
           sent.push(
             await deliver(trx, now, la, ids, {
@@ -103,7 +101,7 @@ export async function dispatchNotifications(
         if (last === null || last < yesterday) {
           const to = londonMidnight(today);
           const from = londonMidnight(last === null ? yesterday : addDays(last, 1));
-          const rows = await claimPending(trx, la.la_code, to);
+          const rows = await claimPending(trx, now, la.la_code, to);
           const out = await deliver(trx, now, la, rows, { kind: 'daily', from, to, batchDate: yesterday });
           sent.push(out);
         }
@@ -126,7 +124,15 @@ export async function dispatchNotifications(
  * message says about them, in one statement: the rows stay locked for this transaction, and another
  * process dispatching at the same moment skips them.
  */
-async function claimPending(trx: Tx, laCode: string, cutoff: Date | null): Promise<AccessRow[]> {
+async function claimPending(trx: Tx, now: Date, laCode: string, cutoff: Date | null): Promise<AccessRow[]> {
+  const rows = await claimRows(trx, laCode, cutoff);
+  // Then file the claimed look-ups (and any other pending ones) into the LA's episodes, so the
+  // message names the same episodes as the inbox and the API: every row claimed is assigned.
+  if (rows.length) await bringEpisodesUpToDate(trx, laCode, now);
+  return rows;
+}
+
+async function claimRows(trx: Tx, laCode: string, cutoff: Date | null): Promise<AccessRow[]> {
   const { rows } = await sql<AccessRow>`
     select e.id, e.nhs_number, e.queried_nhs_number, e.accessed_at, e.resource, e.accessor_kind, e.accessor_name,
            e.job_role_code, e.job_role_display, e.user_id, e.role_profile_id, e.asid, e.org_code, e.patient_location,
@@ -235,7 +241,7 @@ async function deliver(
   period: Period,
 ): Promise<{ accesses: number; heartbeat: boolean }> {
   const history = await historyOf(trx, la, rows);
-  const episodes = episodesFor(rows, history);
+  const episodes = episodesFor(rows, history, await storedEpisodes(trx, history));
   const patterns = patternsFor(la, rows, history);
   const concerning = patterns.filter((p) => p.concerns.length > 0).length;
   const unknown = new Set<string>();
@@ -368,7 +374,7 @@ export interface EpisodeOut {
 /** One earlier or delivered access to a child, as this LA was told of it. */
 interface HistoryRow {
   id: string;
-  /** Null only for a look-up recorded after this dispatch brought the LA's episodes up to date. */
+  /** Null only for a look-up committed after this dispatch filed its claimed look-ups into episodes. */
   episode_id: string | null;
   nhs_number: string;
   accessed_at: Date;
@@ -419,6 +425,7 @@ async function historyOf(trx: Tx, la: LaInfo, delivered: AccessRow[]): Promise<M
 function episodesFor(
   delivered: AccessRow[],
   history: Map<string, HistoryRow[]>,
+  stored: Map<string, StoredEpisode>,
 ): { list: EpisodeOut[]; idOf: Map<string, string> } {
   const idOf = new Map<string, string>();
   const deliveredIds = new Set(delivered.map((a) => a.id));
@@ -426,7 +433,7 @@ function episodesFor(
   for (const [nhsNumber, accesses] of history) {
     const byEpisode = new Map<string, HistoryRow[]>();
     for (const a of accesses) {
-      if (!a.episode_id) continue;
+      if (!a.episode_id || a.episode_id === BEFORE_THE_INBOX) continue;
       const ep = byEpisode.get(a.episode_id) ?? [];
       ep.push(a);
       byEpisode.set(a.episode_id, ep);
@@ -445,12 +452,14 @@ function episodesFor(
           });
         }
       }
+      // Start, end and count as the inbox holds them (the timeline is what the history read covers).
+      const whole = stored.get(id);
       list.push({
         id,
         nhsNumber,
-        start: ep[0]!.accessed_at.toISOString(),
-        end: ep.at(-1)!.accessed_at.toISOString(),
-        accessCount: ep.length,
+        start: (whole?.started_at ?? ep[0]!.accessed_at).toISOString(),
+        end: (whole?.last_at ?? ep.at(-1)!.accessed_at).toISOString(),
+        accessCount: whole?.access_count ?? ep.length,
         newAccessCount: fresh.length,
         organisations: [...orgs.values()],
         timeline: ep.map((a) => ({
@@ -466,6 +475,24 @@ function episodesFor(
   }
   list.sort((a, b) => a.start.localeCompare(b.start) || a.nhsNumber.localeCompare(b.nhsNumber));
   return { list, idOf };
+}
+
+interface StoredEpisode {
+  id: string;
+  started_at: Date;
+  last_at: Date;
+  access_count: number;
+}
+
+async function storedEpisodes(
+  trx: Tx,
+  history: Map<string, HistoryRow[]>,
+): Promise<Map<string, StoredEpisode>> {
+  const ids = [...new Set([...history.values()].flat().flatMap((r) => (r.episode_id ? [r.episode_id] : [])))];
+  if (ids.length === 0) return new Map();
+  const { rows } = await sql<StoredEpisode>`
+    select id, started_at, last_at, access_count from la_episode where id = any(${ids}::uuid[])`.execute(trx);
+  return new Map(rows.map((r) => [r.id, r]));
 }
 
 /**

@@ -125,7 +125,7 @@ export function readRecord(
     if (remove !== undefined && typeof remove !== 'boolean')
       throw rule('INVALID_VALUE', `${at}.remove`, 'remove must be true or false');
     const localId = optionalString(r.localId, `${at}.localId`, 100);
-    const team = optionalString(r.team, `${at}.team`, 60);
+    const team = teamOf(r.team, `${at}.team`);
 
     if (remove === true) {
       if (r.plans !== undefined && !(Array.isArray(r.plans) && r.plans.length === 0)) {
@@ -378,6 +378,20 @@ function checkDate(v: unknown, field: string, name: string): IsoDate {
     throw rule('INVALID_DATE', field, `${name} must be a date written YYYY-MM-DD`);
   if (!isIsoDate(v)) throw rule('IMPOSSIBLE_DATE', field, `${name} ${v} is not a real calendar date`);
   return v;
+}
+
+/** The LA's team for the child: trimmed, and only the characters a team's name needs (it routes episodes). */
+function teamOf(v: unknown, field: string): string | null {
+  const raw = optionalString(v, field, 100);
+  if (raw === null) return null;
+  const team = raw.trim().replace(/\s+/g, ' ');
+  if (!/^[\p{L}\p{N} &'(),./-]{1,60}$/u.test(team))
+    throw rule(
+      'INVALID_VALUE',
+      field,
+      "team must be a team name of 1 to 60 letters, digits, spaces and & ' ( ) , . / -",
+    );
+  return team;
 }
 
 function optionalString(v: unknown, field: string, max: number): string | null {

@@ -359,6 +359,7 @@ export function laPageRoutes(app: FastifyInstance, deps: HttpDeps): void {
         isAdmin: true,
         dq,
         goLive: GO_LIVE_MATCH_RATE,
+        nextSequence: (dq.uploads[0]?.sequence ?? 0) + 1,
         meetsGoLive: dq.matchRate !== null && dq.matchRate >= GO_LIVE_MATCH_RATE,
         fileCodes: FILE_CODES,
         worklist: dq.rejected.map((r) => ({
@@ -393,11 +394,15 @@ export function laPageRoutes(app: FastifyInstance, deps: HttpDeps): void {
     });
     scope.post(
       '/la/uploads',
-      { ...session, preHandler: [needStaff, needAdmin, app.csrfProtection] },
+      // Who is asking is settled before the body is read (the multipart parser reads it before
+      // preHandler); the CSRF token is in the body, so it is checked after.
+      { ...session, onRequest: [needStaff, needAdmin], preHandler: [app.csrfProtection] },
       async (req, reply) => {
         const body = (req.body ?? {}) as Record<string, unknown>;
         const file = body.file;
-        const mode = body.mode === 'snapshot' ? 'snapshot' : 'delta';
+        // Changes only: a snapshot (which ends every record not in the file) goes through the API,
+        // where a case system sends the whole cohort; one wrong click here must not end them all.
+        const mode = 'delta';
         if (!Buffer.isBuffer(file) || file.length === 0) {
           return uploadsPage(
             req,

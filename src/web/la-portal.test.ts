@@ -250,4 +250,82 @@ describe('LA portal', () => {
     expect(forged.statusCode).toBe(403);
     expect(await t.service.store.db.selectFrom('upload').select('sequence').execute()).toEqual(before);
   });
+
+  it('shows a worker only their queue’s episodes of a child, and counts the rest; an admin moves an episode only to a known team', async () => {
+    // A second incident for Mason three days later; then the admin moves the flood to screening.
+    await lookUp(
+      t,
+      {
+        kind: 'health-user',
+        sdsUserId: '555000000892',
+        name: 'Dr Ivy Hart',
+        jobRole: { code: 'R8000', display: 'Emergency medicine doctor' },
+        organisation: { odsCode: 'RJE01' },
+        activities: ['B0107'],
+      },
+      masonCpp.nhsNumber,
+      new Date('2026-11-23T11:00:00Z'),
+    );
+    const admin = await signedIn(ADMIN);
+    const flood = await admin.b.get(`/la/episodes/${floodEpisode}`);
+    const nowhere = await admin.b.submit(flood, /\/la\/episodes\/[^"]+$/, {
+      action: 'team',
+      team: 'Nowhere',
+    });
+    expect(nowhere.status).toBe(400);
+    expect(textOf(nowhere.html)).toContain('choose one of the local authority’s teams');
+    const moved = await admin.b.submit(
+      await admin.b.get(`/la/episodes/${floodEpisode}`),
+      /\/la\/episodes\/[^"]+$/,
+      {
+        action: 'team',
+        team: 'Screening',
+      },
+    );
+    expect(moved.status).toBe(200);
+    expect(textOf(moved.html)).toContain('Moved from Stafford North Child Protection to Screening');
+
+    const worker = await signedIn(WORKER);
+    const inbox = await worker.b.get('/la/inbox');
+    const ids = episodeLinks(inbox.html);
+    expect(ids).not.toContain(floodEpisode);
+    expect(ids).toHaveLength(1);
+    const child = await worker.b.get(`/la/episodes/${ids[0]}/child`);
+    expect(child.status).toBe(200);
+    expect(textOf(child.html)).toContain('1 more episode for Mason HUGHES is in other teams');
+    expect(child.html).not.toContain(floodEpisode);
+    expect(textOf(child.html)).toMatch(/Nov 2026 2 6/); // both incidents counted: 2 attendances, 6 look-ups
+  });
+
+  it('answers the episode API with an empty page past the end, and copes with any date', async () => {
+    const caller = t.as({ kind: 'local-authority', laCode: STAFFORDSHIRE });
+    const past = await caller.get('/la/v1/episodes?page=99');
+    expect(past.statusCode).toBe(200);
+    expect(past.json()).toMatchObject({ episodes: [], page: 99 });
+    expect((await caller.get('/la/v1/episodes?to=2199-12-31')).statusCode).toBe(200);
+    const far = await caller.get('/la/v1/episodes?to=9999-12-31');
+    expect(far.statusCode).toBe(400);
+    expect(far.json().issue[0].expression).toEqual(['to']);
+    // A team routes episodes, so it is tidied (spaces) and a blank one is refused, naming the field.
+    const ack = (
+      await caller.post('/la/v1/uploads', {
+        sequence: 1000,
+        records: [
+          { ...masonCpp, team: `  ${STAFFORD_NORTH}  ` },
+          { ...tracyUcpp, team: '   ' },
+        ],
+      })
+    ).json();
+    expect(ack.records.map((r: { code: string; field?: string }) => [r.code, r.field ?? null])).toEqual([
+      ['CPR06', null],
+      ['CPR07', 'records[1].team'],
+    ]);
+    const stored = await t.service.store.db
+      .selectFrom('la_record')
+      .select('team')
+      .where('la_code', '=', STAFFORDSHIRE)
+      .where('nhs_number', '=', masonCpp.nhsNumber)
+      .executeTakeFirstOrThrow();
+    expect(stored.team).toBe(STAFFORD_NORTH);
+  });
 });

@@ -153,7 +153,15 @@ export function laRoutes(app: FastifyInstance, deps: HttpDeps): void {
     if (!Number.isInteger(page) || page < 1) throw invalidValue('page', 'page must be a whole number from 1');
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 500)
       throw invalidValue('pageSize', 'pageSize must be between 1 and 500');
-    const result = await listEpisodes(deps.db, deps.clock.now(), systemViewer(req), filters, page, pageSize);
+    const result = await listEpisodes(
+      deps.db,
+      deps.clock.now(),
+      systemViewer(req),
+      filters,
+      page,
+      pageSize,
+      false,
+    );
     return {
       total: result.total,
       page: result.page,

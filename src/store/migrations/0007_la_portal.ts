@@ -57,6 +57,10 @@ export const laPortal: Migration = {
     `create trigger la_episode_event_append_only before update or delete on la_episode_event
       for each row execute function refuse_change()`,
     `alter table access_notice add column episode_id uuid`,
+    // Look-ups an LA was already sent by message before the inbox existed are not made into new
+    // episodes (an upgrade must not flood every inbox with history): they carry the nil id, which
+    // names no episode. Look-ups still waiting to be sent become episodes as usual.
+    `update access_notice set episode_id = '00000000-0000-0000-0000-000000000000' where message_id is not null`,
     `create index access_notice_unassigned_idx on access_notice (la_code) where episode_id is null`,
     `create index access_notice_episode_idx on access_notice (episode_id) where episode_id is not null`,
   ],
