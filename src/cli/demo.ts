@@ -369,6 +369,9 @@ export async function runDemo(client: ServiceClient, out: Out): Promise<void> {
     await dispatchNow();
     await showMessages(STAFFORDSHIRE, "Mason's social worker (Staffordshire)");
     out('  One incident, one episode: not five tasks, and every place named in full, never a bare code.');
+    out(
+      `  To work it as the team does, open ${client.baseUrl}/ and sign in as Tom Baker (social worker, Stafford North): it is one row in the inbox.`,
+    );
   } finally {
     await client.raw('POST', '/dev/clock', { body: { now: null } });
     out();
