@@ -266,7 +266,8 @@ export async function appendEpisodeEvents(trx: Tx, events: EpisodeEventInput[]):
 
 /**
  * Each touched episode's concerns as of its latest look-up, from every look-up this LA was told of
- * for the child within the thresholds' windows.
+ * for the child within the thresholds' windows. (An access's `la_codes` are the LAs given a notice
+ * of it: read from there, the child's index finds them without scanning every LA's notices.)
  */
 async function concernsOf(
   trx: Tx,
@@ -283,10 +284,11 @@ async function concernsOf(
   const { rows } = await sql<{ nhs_number: string; accessed_at: Date; area: string | null }>`
     select e.nhs_number, e.accessed_at,
            case when o.setting in ('nhs-111', 'ambulance-service') then l.town else o.town end as area
-      from access_notice n join access_event e on e.id = n.access_id
+      from access_event e
       left join organisation o on o.ods_code = e.org_code
       left join organisation l on l.ods_code = e.patient_location
-     where n.la_code = ${laCode} and e.nhs_number = any(${[...new Set(episodes.map((e) => e.nhs_number))]}::text[])
+     where e.nhs_number = any(${[...new Set(episodes.map((e) => e.nhs_number))]}::text[])
+       and ${laCode} = any(e.la_codes)
        and e.accessed_at > ${new Date(from)} and e.accessed_at <= ${new Date(to)}`.execute(trx);
   const sightings = new Map<string, { at: Date; area: string | null }[]>();
   for (const r of rows) {

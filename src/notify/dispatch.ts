@@ -402,10 +402,12 @@ async function historyOf(trx: Tx, la: LaInfo, delivered: AccessRow[]): Promise<M
   const { rows } = await sql<HistoryRow>`
     select e.id, n.episode_id, e.nhs_number, e.accessed_at, e.org_code, o.name, o.setting, e.accessor_name, e.job_role_display,
            case when o.setting in ('nhs-111', 'ambulance-service') then l.town else o.town end as area
-      from access_notice n join access_event e on e.id = n.access_id
+      from access_event e
+      -- By the notice's key for each of the child's look-ups, not by scanning every LA's notices.
+      join lateral (select n.episode_id from access_notice n where n.access_id = e.id and n.la_code = ${la.la_code}) n on true
       left join organisation o on o.ods_code = e.org_code
       left join organisation l on l.ods_code = e.patient_location
-     where n.la_code = ${la.la_code} and e.nhs_number = any(${[...new Set(delivered.map((a) => a.nhs_number))]}::text[])
+     where e.nhs_number = any(${[...new Set(delivered.map((a) => a.nhs_number))]}::text[])
        and e.accessed_at >= ${new Date(Math.min(...times) - lookbackDays * 86_400_000)}
        and e.accessed_at <= ${new Date(Math.max(...times))}
      order by e.nhs_number, e.accessed_at, e.id`.execute(trx);
