@@ -94,3 +94,34 @@ export async function benchService(
     ...(opts.clock ? { clock: opts.clock } : {}),
   });
 }
+
+/** Column types of access_event and access_notice rows that benches write straight into the store. */
+export const ACCESS_TYPES = {
+  id: 'uuid',
+  nhs_number: 'text',
+  queried_nhs_number: 'text',
+  accessed_at: 'timestamptz',
+  resource: 'text',
+  request_id: 'text',
+  person_key: 'text',
+  accessor_kind: 'text',
+  accessor_name: 'text',
+  job_role_code: 'text',
+  job_role_display: 'text',
+  user_id: 'text',
+  role_profile_id: 'text',
+  asid: 'text',
+  org_code: 'text',
+  patient_location: 'text',
+  safeguarding_lead: 'jsonb',
+  la_codes: 'text[]',
+  plan_types: 'text[]',
+} as const;
+
+export const NOTICE_TYPES = {
+  access_id: 'uuid',
+  la_code: 'text',
+  plan_types: 'text[]',
+  created_at: 'timestamptz',
+  message_id: 'uuid',
+} as const;

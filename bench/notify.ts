@@ -17,7 +17,7 @@ import { dispatchNotifications } from '../src/notify/dispatch.ts';
 import { insertRows } from '../src/store/bulk.ts';
 import { type Engine, transact } from '../src/store/db.ts';
 import { putRecords, type RecordInput } from '../src/upload/records.ts';
-import { benchStore } from './engines.ts';
+import { ACCESS_TYPES, benchStore, NOTICE_TYPES } from './engines.ts';
 
 const LA_COUNT = 153;
 const SEED = 20261122;
@@ -178,33 +178,3 @@ export async function benchNotify(
   }
   return out;
 }
-
-const ACCESS_TYPES = {
-  id: 'uuid',
-  nhs_number: 'text',
-  queried_nhs_number: 'text',
-  accessed_at: 'timestamptz',
-  resource: 'text',
-  request_id: 'text',
-  person_key: 'text',
-  accessor_kind: 'text',
-  accessor_name: 'text',
-  job_role_code: 'text',
-  job_role_display: 'text',
-  user_id: 'text',
-  role_profile_id: 'text',
-  asid: 'text',
-  org_code: 'text',
-  patient_location: 'text',
-  safeguarding_lead: 'jsonb',
-  la_codes: 'text[]',
-  plan_types: 'text[]',
-} as const;
-
-const NOTICE_TYPES = {
-  access_id: 'uuid',
-  la_code: 'text',
-  plan_types: 'text[]',
-  created_at: 'timestamptz',
-  message_id: 'uuid',
-} as const;

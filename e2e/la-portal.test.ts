@@ -7,10 +7,10 @@
  * `CPIS_UPDATE_SCREENSHOTS=1 npx vitest run e2e/la-portal.test.ts` also refreshes the README's
  * screenshots of the LA portal (docs/img/la-*.png).
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { AxeBuilder } from '@axe-core/playwright';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, wcagViolations } from '../test/chromium.ts';
 import { buildTestApp, type TestApp } from '../test/helper.ts';
 import {
   johnnyCpp,
@@ -19,11 +19,11 @@ import {
   playFlood,
   STAFFORD_NORTH,
   STAFFORDSHIRE,
+  stokeEdDoctor,
   tracyUcpp,
   uploadAs,
 } from '../test/storyboard.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = process.env.CPIS_UPDATE_SCREENSHOTS === '1';
 
 const people = {
@@ -55,12 +55,7 @@ describe('LA portal in Chromium', { timeout: 120_000 }, () => {
 
   /** axe-core on the page as it is now (or on `on`): no WCAG 2.2 A or AA violation. */
   const accessible = async (what: string, on: Page = page) => {
-    const result = await new AxeBuilder({ page: on })
-      .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'])
-      .analyze();
-    const found = result.violations.map(
-      (v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target).join(', ')}`,
-    );
+    const found = await wcagViolations(on);
     expect(found, `accessibility of ${what}`).toEqual([]);
     visited.push(what);
   };
@@ -108,25 +103,13 @@ describe('LA portal in Chromium', { timeout: 120_000 }, () => {
   };
 
   beforeAll(async () => {
-    expect(existsSync(CHROMIUM), `${CHROMIUM} (Debian package chromium) is needed`).toBe(true);
     t = await buildTestApp('pglite', { demoWorld: true, demoPeople: 20, listen: true });
     t.clock.set(new Date('2026-11-19T09:00:00Z')); // Staffordshire's morning file
     await uploadAs(t, STAFFORDSHIRE, [masonCpp]);
     // Thursday 19 November 2026, 14:10 London: in office hours. Five look-ups over five and a half hours.
     await playFlood(t, masonCpp.nhsNumber, new Date('2026-11-19T14:10:00Z'));
     t.clock.set(new Date('2026-11-19T20:00:00Z')); // the team looks that evening
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     for (const { context } of workstations.values()) await context.close();
@@ -229,14 +212,7 @@ describe('LA portal in Chromium', { timeout: 120_000 }, () => {
     // Saturday 21 November 2026, 23:15 London: out of hours.
     await lookUp(
       t,
-      {
-        kind: 'health-user',
-        sdsUserId: '555000000891',
-        name: 'Dr Sol Park',
-        jobRole: { code: 'R8000', display: 'Emergency medicine doctor' },
-        organisation: { odsCode: 'RJE01' },
-        activities: ['B0107'],
-      },
+      stokeEdDoctor('555000000891', 'Dr Sol Park'),
       tracyUcpp.nhsNumber,
       new Date('2026-11-21T23:15:00Z'),
     );

@@ -7,11 +7,11 @@
  * screenshots (docs/img).
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
-import { AxeBuilder } from '@axe-core/playwright';
+import { mkdirSync } from 'node:fs';
 import { sql } from 'kysely';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, wcagViolations } from '../test/chromium.ts';
 import { buildTestApp, type TestApp } from '../test/helper.ts';
 import {
   accessCount,
@@ -23,7 +23,6 @@ import {
   uploadAs,
 } from '../test/storyboard.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = process.env.CPIS_UPDATE_SCREENSHOTS === '1';
 
 const people = {
@@ -44,12 +43,7 @@ describe('health portal in Chromium', () => {
   let scripts = true;
   const accessible = async (what: string) => {
     if (!scripts) return; // axe-core runs as a script in the page: checked in the runs with scripts on
-    const result = await new AxeBuilder({ page })
-      .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'])
-      .analyze();
-    const found = result.violations.map(
-      (v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target).join(', ')}`,
-    );
+    const found = await wcagViolations(page);
     expect(found, `accessibility of ${what}`).toEqual([]);
     visited.push(what);
   };
@@ -84,22 +78,10 @@ describe('health portal in Chromium', () => {
   };
 
   beforeAll(async () => {
-    expect(existsSync(CHROMIUM), `${CHROMIUM} (Debian package chromium) is needed`).toBe(true);
     t = await buildTestApp('pglite', { demoWorld: true, demoPeople: 20, listen: true });
     await uploadAs(t, BIRMINGHAM, [tracyUcpp]);
     await uploadAs(t, TOWER_HAMLETS, [johnnyCpp]);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();

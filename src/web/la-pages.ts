@@ -30,25 +30,11 @@ import { transact } from '../store/db.ts';
 import type { EpisodeState } from '../store/schema.ts';
 import { dataQuality } from '../upload/data-quality.ts';
 import { type Acknowledgement, receiveUpload } from '../upload/upload.ts';
-import { laViewerOf, messagePage, render, toSignIn, viewerOf } from './portal.ts';
+import { type Form, formOf, laViewerOf, messagePage, render, toSignIn, viewerOf } from './portal.ts';
 
 const session = { config: { allow: 'session' as const } };
 const UPLOAD_MAX_BYTES = 20 * 1024 * 1024;
 const GO_LIVE_MATCH_RATE = 0.95;
-
-type Form = Record<string, string>;
-
-function formOf(req: FastifyRequest): Form {
-  const out: Form = {};
-  const body = req.body;
-  if (body && typeof body === 'object') {
-    for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
-      if (typeof v === 'string') out[k] = v.slice(0, 2000);
-      else if (Array.isArray(v)) out[k] = v.filter((x) => typeof x === 'string').join(',');
-    }
-  }
-  return out;
-}
 
 /** What to do about a rejected record, by code (and rule, for CPR07). */
 const CORRECTIONS: Record<string, string> = {
@@ -239,7 +225,7 @@ export function laPageRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.post('/la/episodes/:id', staffForm, async (req, reply) => {
     const { id } = req.params as { id: string };
-    const form = formOf(req);
+    const form = formOf(req, 2000);
     const change: EpisodeChange = { version: Number(form.version) };
     if (form.action === 'state') {
       if (!form.state) {
@@ -471,7 +457,7 @@ export function laPageRoutes(app: FastifyInstance, deps: HttpDeps): void {
     '/la/settings',
     { ...session, preHandler: [needStaff, needAdmin, app.csrfProtection] },
     async (req, reply) => {
-      const form = formOf(req);
+      const form = formOf(req, 2000);
       const days = (form.days ?? '')
         .split(',')
         .filter(Boolean)

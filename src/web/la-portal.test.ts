@@ -14,6 +14,7 @@ import {
   playFlood,
   STAFFORD_NORTH,
   STAFFORDSHIRE,
+  stokeEdDoctor,
   tracyUcpp,
   uploadAs,
 } from '../../test/storyboard.ts';
@@ -151,14 +152,7 @@ describe('LA portal', () => {
     // Saturday 21 November 2026, 23:15 London: out of hours.
     await lookUp(
       t,
-      {
-        kind: 'health-user',
-        sdsUserId: '555000000891',
-        name: 'Dr Sol Park',
-        jobRole: { code: 'R8000', display: 'Emergency medicine doctor' },
-        organisation: { odsCode: 'RJE01' },
-        activities: ['B0107'],
-      },
+      stokeEdDoctor('555000000891', 'Dr Sol Park'),
       tracyUcpp.nhsNumber,
       new Date('2026-11-21T23:15:00Z'),
     );
@@ -255,14 +249,7 @@ describe('LA portal', () => {
     // A second incident for Mason three days later; then the admin moves the flood to screening.
     await lookUp(
       t,
-      {
-        kind: 'health-user',
-        sdsUserId: '555000000892',
-        name: 'Dr Ivy Hart',
-        jobRole: { code: 'R8000', display: 'Emergency medicine doctor' },
-        organisation: { odsCode: 'RJE01' },
-        activities: ['B0107'],
-      },
+      stokeEdDoctor('555000000892', 'Dr Ivy Hart'),
       masonCpp.nhsNumber,
       new Date('2026-11-23T11:00:00Z'),
     );

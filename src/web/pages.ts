@@ -21,22 +21,18 @@ import {
 } from '../query/portal.ts';
 import { canNotify, hasCpisActivity } from '../query/request.ts';
 import type { HttpFacts } from '../query/service.ts';
-import { laRoleSelected, messagePage, type PortalDeps, render, toSignIn, viewerOf } from './portal.ts';
+import {
+  type Form,
+  formOf,
+  laRoleSelected,
+  messagePage,
+  type PortalDeps,
+  render,
+  toSignIn,
+  viewerOf,
+} from './portal.ts';
 
 const session = { config: { allow: 'session' as const } };
-
-type Form = Record<string, string>;
-
-function formOf(req: FastifyRequest): Form {
-  const out: Form = {};
-  const body = req.body;
-  if (body && typeof body === 'object') {
-    for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
-      if (typeof v === 'string') out[k] = v.slice(0, 200);
-    }
-  }
-  return out;
-}
 
 /**
  * The request as the audit trail keeps it. A browser sends no X-Request-ID; if one is sent anyway it

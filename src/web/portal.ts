@@ -143,6 +143,28 @@ function configureTemplates(env: nunjucks.Environment): void {
   env.addFilter('planLabel', (t: keyof typeof PLAN_LABELS) => PLAN_LABELS[t] ?? t);
 }
 
+export type Form = Record<string, string>;
+
+/**
+ * A posted form's fields as strings, each cut to `max` characters; a field sent more than once
+ * (checkboxes) is joined with commas. Anything else in the body is dropped.
+ */
+export function formOf(req: FastifyRequest, max = 200): Form {
+  const out: Form = {};
+  const body = req.body;
+  if (body && typeof body === 'object') {
+    for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
+      if (typeof v === 'string') out[k] = v.slice(0, max);
+      else if (Array.isArray(v))
+        out[k] = v
+          .filter((x) => typeof x === 'string')
+          .join(',')
+          .slice(0, max);
+    }
+  }
+  return out;
+}
+
 /** Render a template with what every page needs: the CSP nonce, the viewer, a CSRF token. */
 export async function render(
   req: FastifyRequest,
