@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 /**
  * Fresh stores for benchmarks: PGlite in a temporary data directory, and a PostgreSQL 15 started on
  * loopback with fsync on (benchmarks should pay for durability as production does).
@@ -125,3 +126,41 @@ export const NOTICE_TYPES = {
   created_at: 'timestamptz',
   message_id: 'uuid',
 } as const;
+
+/**
+ * One CP-IS look-up by a clinician (numbered `user`) at `org`, as the query path records it, and a
+ * pending notice for each LA: rows for benches that write look-ups straight into the store.
+ */
+export function benchLookUp(nhsNumber: string, at: Date, org: string, user: number, laCodes: string[]) {
+  const id = randomUUID();
+  return {
+    event: {
+      id,
+      nhs_number: nhsNumber,
+      queried_nhs_number: nhsNumber,
+      accessed_at: at,
+      resource: 'CareTeam',
+      request_id: id,
+      person_key: `user:55500${user}`,
+      accessor_kind: 'health-user',
+      accessor_name: `Clinician ${user}`,
+      job_role_code: 'R8000',
+      job_role_display: 'Clinical Practitioner Access Role',
+      user_id: `55500${user}`,
+      role_profile_id: `12345${user}`,
+      asid: null,
+      org_code: org,
+      patient_location: null,
+      safeguarding_lead: null,
+      la_codes: laCodes,
+      plan_types: ['CPP'],
+    },
+    notices: laCodes.map((la) => ({
+      access_id: id,
+      la_code: la,
+      plan_types: ['CPP'],
+      created_at: at,
+      message_id: null,
+    })),
+  };
+}

@@ -6,7 +6,6 @@
  * rendered through the whole portal (session, capability, audit entry, template) by `inject`:
  * the admin's inbox (first page, a deep page, filtered), a team's inbox, an episode and a child.
  */
-import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { DemoTokenService } from '../src/auth/tokens.ts';
 import { generatePopulation, prng } from '../src/demo/population.ts';
@@ -18,7 +17,7 @@ import { insertRows } from '../src/store/bulk.ts';
 import { type Engine, transact } from '../src/store/db.ts';
 import { putRecords, type RecordInput } from '../src/upload/records.ts';
 import { TestBrowser } from '../test/browser.ts';
-import { ACCESS_TYPES, benchService, benchStore, NOTICE_TYPES } from './engines.ts';
+import { ACCESS_TYPES, benchLookUp, benchService, benchStore, NOTICE_TYPES } from './engines.ts';
 
 const LA = 'E10000028';
 const SEED = 20261204;
@@ -87,31 +86,11 @@ export async function benchInbox(
         const start = NOW.getTime() - Math.floor(rand() * TWO_YEARS_MS);
         const looks = 1 + Math.floor(rand() * 4);
         for (let k = 0; k < looks; k++) {
-          const id = randomUUID();
           const at = new Date(start + k * Math.floor(rand() * 90) * 60_000);
-          const user = Math.floor(rand() * 5000);
-          events.push({
-            id,
-            nhs_number: child,
-            queried_nhs_number: child,
-            accessed_at: at,
-            resource: 'CareTeam',
-            request_id: id,
-            person_key: `user:55500${user}`,
-            accessor_kind: 'health-user',
-            accessor_name: `Clinician ${user}`,
-            job_role_code: 'R8000',
-            job_role_display: 'Clinical Practitioner Access Role',
-            user_id: `55500${user}`,
-            role_profile_id: `12345${user}`,
-            asid: null,
-            org_code: places[Math.floor(rand() * places.length)]!,
-            patient_location: null,
-            safeguarding_lead: null,
-            la_codes: [LA],
-            plan_types: ['CPP'],
-          });
-          notices.push({ access_id: id, la_code: LA, plan_types: ['CPP'], created_at: at, message_id: null });
+          const org = places[Math.floor(rand() * places.length)]!;
+          const look = benchLookUp(child, at, org, Math.floor(rand() * 5000), [LA]);
+          events.push(look.event);
+          notices.push(...look.notices);
         }
       }
       await transact(db, async (trx) => {

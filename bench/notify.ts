@@ -6,7 +6,6 @@
  * LA. Filing the look-ups into the LAs' episodes, which the scheduler does through the day, is timed
  * separately before it.
  */
-import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { generatePopulation, prng } from '../src/demo/population.ts';
 import { loadDemoWorld } from '../src/demo/world.ts';
@@ -17,7 +16,7 @@ import { dispatchNotifications } from '../src/notify/dispatch.ts';
 import { insertRows } from '../src/store/bulk.ts';
 import { type Engine, transact } from '../src/store/db.ts';
 import { putRecords, type RecordInput } from '../src/upload/records.ts';
-import { ACCESS_TYPES, benchStore, NOTICE_TYPES } from './engines.ts';
+import { ACCESS_TYPES, benchLookUp, benchStore, NOTICE_TYPES } from './engines.ts';
 
 const LA_COUNT = 153;
 const SEED = 20261122;
@@ -98,38 +97,17 @@ export async function benchNotify(
         const notices: Record<string, unknown>[] = [];
         for (let i = 0; i < n; i++) {
           const child = children[Math.floor(rand() * children.length)]!;
-          const id = randomUUID();
           const at = new Date(DAY_START + Math.floor(rand() * 86_400_000));
           const user = Math.floor(rand() * 5000);
-          events.push({
-            id,
-            nhs_number: child.nhs,
-            queried_nhs_number: child.nhs,
-            accessed_at: at,
-            resource: 'CareTeam',
-            request_id: id,
-            person_key: `user:55500${user}`,
-            accessor_kind: 'health-user',
-            accessor_name: `Clinician ${user}`,
-            job_role_code: 'R8000',
-            job_role_display: 'Clinical Practitioner Access Role',
-            user_id: `55500${user}`,
-            role_profile_id: `12345${user}`,
-            asid: null,
-            org_code: places[Math.floor(rand() * places.length)]!,
-            patient_location: null,
-            safeguarding_lead: null,
-            la_codes: child.las,
-            plan_types: ['CPP'],
-          });
-          for (const la of child.las)
-            notices.push({
-              access_id: id,
-              la_code: la,
-              plan_types: ['CPP'],
-              created_at: at,
-              message_id: null,
-            });
+          const look = benchLookUp(
+            child.nhs,
+            at,
+            places[Math.floor(rand() * places.length)]!,
+            user,
+            child.las,
+          );
+          events.push(look.event);
+          notices.push(...look.notices);
         }
         await transact(db, async (trx) => {
           await insertRows(trx, 'access_event', ACCESS_TYPES, events as never[]);
