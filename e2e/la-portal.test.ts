@@ -197,6 +197,7 @@ describe('LA portal in Chromium', { timeout: 120_000 }, () => {
     workstations.delete(people.worker); // Tom's workstation is Angela's now
     workstations.set(people.manager, { context, page });
     expect(await page.getByRole('navigation', { name: 'Account' }).textContent()).not.toContain('Tom Baker');
+    await page.getByText('Filter episodes').click();
     await page.getByLabel('State').selectOption('follow-up-recorded');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await see('1 episode match these filters.');
@@ -219,6 +220,7 @@ describe('LA portal in Chromium', { timeout: 120_000 }, () => {
     t.clock.set(new Date('2026-11-22T08:30:00Z')); // Sunday morning
 
     await at(people.admin);
+    await page.getByText('Filter episodes').click();
     await page.getByLabel('Queue').selectOption('Screening');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.waitForURL(/queue=Screening/);
