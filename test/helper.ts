@@ -14,10 +14,24 @@ import { DemoTokenService } from '../src/auth/tokens.ts';
 import { loadConfig } from '../src/config.ts';
 import type { DemographicsService } from '../src/demographics/types.ts';
 import { SettableClock } from '../src/domain/clock.ts';
+import { nextValidNhsNumber } from '../src/domain/nhs-number.ts';
 import type { Engine } from '../src/store/db.ts';
 import { openTestStore } from './engines.ts';
 
 export const T0 = new Date('2026-11-20T10:00:00Z');
+
+/**
+ * Valid NHS numbers from the test range, one after another from `start` (nine digits, 999…), so
+ * that each test file's children never share a number with another file's.
+ */
+export function nhsNumbersFrom(start: number): () => string {
+  let nine = start;
+  return () => {
+    const r = nextValidNhsNumber(nine);
+    nine = r.nextNine;
+    return r.nhsNumber;
+  };
+}
 
 export const admin: Persona = { kind: 'admin' };
 export const la = (laCode: string): Persona => ({ kind: 'local-authority', laCode });

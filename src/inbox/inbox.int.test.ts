@@ -14,24 +14,19 @@ import {
   clinician,
   issueOf,
   la,
+  nhsNumbersFrom,
   pasSystem,
   T0,
   type TestApp,
 } from '../../test/helper.ts';
 import type { Persona } from '../auth/claims.ts';
-import { nextValidNhsNumber } from '../domain/nhs-number.ts';
 
 const STAFFS = 'E10000028';
 const BHAM = 'E08000025';
 const NORTH = 'Stafford North Child Protection';
 
-let nine = 999_070_000;
 /** A fresh valid NHS number from the test range for each child, so tests never share one. */
-function nhs(): string {
-  const r = nextValidNhsNumber(nine);
-  nine = r.nextNine;
-  return r.nhsNumber;
-}
+const nhs = nhsNumbersFrom(999_070_000);
 
 const FAMILY_NAMES = [
   'ASHWORTH',

@@ -15,12 +15,12 @@ import {
   clinician,
   issueOf,
   la,
+  nhsNumbersFrom,
   pasSystem,
   T0,
   type TestApp,
 } from '../../test/helper.ts';
 import type { Persona } from '../auth/claims.ts';
-import { nextValidNhsNumber } from '../domain/nhs-number.ts';
 import type { PlanType } from '../domain/plans.ts';
 import { transact } from '../store/db.ts';
 import { putRecord } from '../upload/records.ts';
@@ -31,13 +31,8 @@ const STAFFORDSHIRE = 'E10000028';
 const TOWER_HAMLETS = 'E09000030';
 const UNKNOWN_LA = 'E06000999';
 
-let nine = 999_060_000;
 /** A fresh valid NHS number from the test range for each subject, so tests never share a child. */
-function nhs(): string {
-  const r = nextValidNhsNumber(nine);
-  nine = r.nextNine;
-  return r.nhsNumber;
-}
+const nhs = nhsNumbersFrom(999_060_000);
 
 interface PlanSpec {
   type: PlanType;
