@@ -49,6 +49,9 @@ export class ConfigError extends Error {
 }
 
 /** Every variable, with what it does: printed by `cpis serve --help` and mirrored in the README. */
+/** The scopes that release CIS2's identity and role profiles (`nhsid_useruid`, `nhsid_nrbac_roles`). */
+export const DEFAULT_OIDC_SCOPES = 'openid profile nationalrbacaccess';
+
 export const ENVIRONMENT: ReadonlyArray<[string, string, string]> = [
   ['CPIS_MODE', 'demo', '`demo` (dev helpers under /dev/, demo world on an empty store) or `production`'],
   ['HOST', '127.0.0.1', 'interface to listen on'],
@@ -87,7 +90,7 @@ export const ENVIRONMENT: ReadonlyArray<[string, string, string]> = [
   ['CPIS_OIDC_CLIENT_SECRET', '(unset)', "production: the portal's client secret at that issuer"],
   [
     'CPIS_OIDC_SCOPES',
-    'openid profile nationalrbacaccess',
+    DEFAULT_OIDC_SCOPES,
     'scopes asked for at sign-in (CIS2: add `selectedrole` to have CIS2 ask for the role)',
   ],
   ['CPIS_SESSION_IDLE_SECONDS', '900', 'portal: sign out after this many seconds without a request'],
@@ -153,7 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       issuer: oidcIssuer,
       clientId,
       clientSecret,
-      scopes: env.CPIS_OIDC_SCOPES || 'openid profile nationalrbacaccess',
+      scopes: env.CPIS_OIDC_SCOPES || DEFAULT_OIDC_SCOPES,
     };
   }
   const publicUrl = env.CPIS_PUBLIC_URL ? env.CPIS_PUBLIC_URL.replace(/\/+$/, '') : null;

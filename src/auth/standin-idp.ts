@@ -24,6 +24,7 @@ import { generateKeyPair, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { laRoleOf } from './la-roles.ts';
 import {
   findStandInPerson,
   STANDIN_PEOPLE,
@@ -605,11 +606,11 @@ function personItem(person: StandInPerson, index: number): string {
   const id = index === 0 ? 'sub' : `sub-${index + 1}`;
   const roles = person.roles
     .map((r) => {
-      const team = r.workgroups?.length ? `, team: ${r.workgroups[0]}` : '';
+      const la = laRoleOf(r);
       const activities = r.activity_codes.length
         ? r.activity_codes.join(', ')
-        : r.role_code.startsWith('CPIS-LA-')
-          ? `local authority role ${r.role_code}${team}`
+        : la
+          ? `local authority role ${r.role_code}${la.team ? `, team: ${la.team}` : ''}`
           : 'no activity codes';
       return `<li>${esc(r.role_name)} — ${esc(standInOrganisationName(r.org_code))} (${esc(activities)})</li>`;
     })

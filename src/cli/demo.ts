@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle } from 'fhir/r4.js';
 import type { Persona } from '../auth/claims.ts';
+import { STAFFORDSHIRE_TEAM } from '../auth/standin-people.ts';
 import { addDays, londonDateOf, londonTime } from '../domain/dates.ts';
 import { nextValidNhsNumber } from '../domain/nhs-number.ts';
 import { CliError, explain, type ServiceClient } from './client.ts';
@@ -280,7 +281,7 @@ export async function runDemo(client: ServiceClient, out: Out): Promise<void> {
         subject: 'child',
         nhsNumber: '9990000069',
         localId: 'S-MH',
-        team: 'Stafford North Child Protection',
+        team: STAFFORDSHIRE_TEAM,
         familyName: 'HUGHES',
         givenNames: ['Mason', 'James'],
         birthDate: '2018-09-23',

@@ -57,6 +57,33 @@ interface Scope {
   edt: boolean;
 }
 
+/**
+ * Something an LA's staff did in the portal outside an episode (signing in, reading data quality) or
+ * were refused, for the audit trail: one entry, in its own transaction.
+ */
+export async function recordStaffEvent(
+  db: Executor,
+  now: Date,
+  entry: {
+    action: string;
+    actor: Record<string, unknown>;
+    refused?: boolean;
+    detail: Record<string, unknown>;
+  },
+): Promise<void> {
+  await transact(db, (trx) =>
+    appendAudit(trx, now, [
+      {
+        category: entry.refused ? 'access-denied' : 'casework',
+        action: entry.action,
+        outcome: entry.refused ? 'refused' : 'success',
+        actor: entry.actor,
+        detail: entry.detail,
+      },
+    ]),
+  );
+}
+
 export async function routingFor(db: Executor, laCode: string): Promise<LaRouting> {
   const la = await db
     .selectFrom('local_authority')

@@ -129,10 +129,6 @@ export function isHealthCaller(p: Principal | null): p is HealthCaller {
   return p?.kind === 'health-user' || p?.kind === 'health-system';
 }
 
-/**
- * RBAC (CPIS.md §6): B0107 makes the access unscheduled (recorded and notified), unless the caller
- * says `IsUnscheduledAccessEvent: false`; B0170 alone is always a silent read; neither is refused.
- */
 /** May this caller look and notify (B0107)? */
 export function canNotify(p: { activities: readonly string[] }): boolean {
   return p.activities.includes(ACTIVITY_VIEW_FLAG);
@@ -143,6 +139,10 @@ export function hasCpisActivity(p: { activities: readonly string[] }): boolean {
   return canNotify(p) || p.activities.includes(ACTIVITY_VIEW_FLAG_SILENT);
 }
 
+/**
+ * RBAC (CPIS.md §6): B0107 makes the access unscheduled (recorded and notified), unless the caller
+ * says `IsUnscheduledAccessEvent: false`; B0170 alone is always a silent read; neither is refused.
+ */
 export function decideMode(p: HealthCaller, unscheduled: boolean): ModeDecision {
   const full = canNotify(p);
   if (!hasCpisActivity(p)) {

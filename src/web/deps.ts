@@ -7,8 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { createStandInIdp, type StandInIdp } from '../auth/standin-idp.ts';
-import { type Config, isLoopbackHost } from '../config.ts';
+import { createStandInIdp, STANDIN_PREFIX, type StandInIdp } from '../auth/standin-idp.ts';
+import { type Config, DEFAULT_OIDC_SCOPES, isLoopbackHost } from '../config.ts';
 import { createSignInClient, injectFetch, type SignInClient } from './oidc-client.ts';
 import { PatientRefs } from './patient-ref.ts';
 import type { PortalDeps } from './portal.ts';
@@ -31,7 +31,7 @@ export async function createPortalDeps(
   let standIn: Promise<StandInIdp> | null = null;
   const getStandIn = () => {
     standIn ??= createStandInIdp({
-      issuer: `${publicUrl()}/cis2`,
+      issuer: `${publicUrl()}${STANDIN_PREFIX}`,
       clients: [
         {
           clientId: STAND_IN_CLIENT_ID,
@@ -62,10 +62,10 @@ export async function createPortalDeps(
       if (demo) {
         client = createSignInClient({
           ...common,
-          issuer: `${publicUrl()}/cis2`,
+          issuer: `${publicUrl()}${STANDIN_PREFIX}`,
           clientId: STAND_IN_CLIENT_ID,
           clientSecret: standInSecret,
-          scopes: 'openid profile nationalrbacaccess',
+          scopes: DEFAULT_OIDC_SCOPES,
           fetch: injectFetch(http()),
           allowHttp: true,
         });

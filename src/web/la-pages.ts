@@ -8,7 +8,6 @@
  */
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { appendAudit } from '../audit/log.ts';
 import { londonDateOf } from '../domain/dates.ts';
 import { describeOfficeHours } from '../domain/office-hours.ts';
 import type { HttpDeps } from '../http/deps.ts';
@@ -22,11 +21,11 @@ import {
   listEpisodes,
   readEpisode,
   readFilters,
+  recordStaffEvent,
   STATE_LABELS,
   teamsOf,
 } from '../inbox/inbox.ts';
 import { readSettings, saveSettings } from '../inbox/settings.ts';
-import { transact } from '../store/db.ts';
 import type { EpisodeState } from '../store/schema.ts';
 import { dataQuality } from '../upload/data-quality.ts';
 import { type Acknowledgement, receiveUpload } from '../upload/upload.ts';
@@ -107,21 +106,16 @@ export function laPageRoutes(app: FastifyInstance, deps: HttpDeps): void {
     );
   };
   const refuse = (req: FastifyRequest, reason: string) =>
-    transact(deps.db, (trx) =>
-      appendAudit(trx, deps.clock.now(), [
-        {
-          category: 'access-denied',
-          action: 'la-portal.access',
-          outcome: 'refused',
-          actor: req.laViewer?.inbox.actor ?? {
-            kind: 'portal-user',
-            sdsUserId: req.session.user?.sdsUserId,
-            name: req.session.user?.name,
-          },
-          detail: { url: req.routeOptions.url, method: req.method, reason },
-        },
-      ]),
-    );
+    recordStaffEvent(deps.db, deps.clock.now(), {
+      action: 'la-portal.access',
+      refused: true,
+      actor: req.laViewer?.inbox.actor ?? {
+        kind: 'portal-user',
+        sdsUserId: req.session.user?.sdsUserId,
+        name: req.session.user?.name,
+      },
+      detail: { url: req.routeOptions.url, method: req.method, reason },
+    });
   const staff = { ...session, preHandler: needStaff };
   const staffForm = { ...session, preHandler: [needStaff, app.csrfProtection] };
   const admin = { ...session, preHandler: [needStaff, needAdmin] };
@@ -323,17 +317,11 @@ export function laPageRoutes(app: FastifyInstance, deps: HttpDeps): void {
   ) => {
     const laCode = req.laViewer!.inbox.laCode;
     const dq = await dataQuality(deps.db, laCode, londonDateOf(deps.clock.now()), 500, 24);
-    await transact(deps.db, (trx) =>
-      appendAudit(trx, deps.clock.now(), [
-        {
-          category: 'casework',
-          action: 'data-quality.read',
-          outcome: 'success',
-          actor: req.laViewer!.inbox.actor,
-          detail: { laCode, rejected: dq.rejected.length },
-        },
-      ]),
-    );
+    await recordStaffEvent(deps.db, deps.clock.now(), {
+      action: 'data-quality.read',
+      actor: req.laViewer!.inbox.actor,
+      detail: { laCode, rejected: dq.rejected.length },
+    });
     const points = [...dq.uploads].reverse().filter((u) => u.matchRate !== null);
     return render(
       req,

@@ -3,7 +3,6 @@
  * details answered as a PDS trace answers), check it is the right person, then look. Every route
  * checks the session and the role's CP-IS activity on the server; every form carries a CSRF token.
  */
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseDemographicsForm } from '../demographics/search.ts';
 import { GENDERS } from '../demographics/types.ts';
@@ -20,10 +19,10 @@ import {
   viewFlag,
 } from '../query/portal.ts';
 import { canNotify, hasCpisActivity } from '../query/request.ts';
-import type { HttpFacts } from '../query/service.ts';
 import {
   type Form,
   formOf,
+  httpFacts,
   laRoleSelected,
   messagePage,
   type PortalDeps,
@@ -33,15 +32,6 @@ import {
 } from './portal.ts';
 
 const session = { config: { allow: 'session' as const } };
-
-/**
- * The request as the audit trail keeps it. A browser sends no X-Request-ID; if one is sent anyway it
- * is not trusted to name the access, which gets an id of the service's own.
- */
-function httpFacts(req: FastifyRequest): HttpFacts {
-  const given = req.headers['x-request-id'] !== undefined;
-  return { method: req.method, url: req.url, ip: req.ip, requestId: given ? randomUUID() : req.id };
-}
 
 /** A patient reference opens only for this person, in this role, in this session. */
 function bindingOf(req: FastifyRequest): string {

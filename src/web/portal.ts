@@ -5,6 +5,7 @@
  * and the HTML error page; then the pages themselves (sign-in, role choice, search, the person, the
  * flag). Routes stay thin: each calls one capability (src/query/portal.ts) and renders.
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,10 +19,11 @@ import nunjucks from 'nunjucks';
 import { LA_ROLE_LABELS, laRoleOf } from '../auth/la-roles.ts';
 import type { HealthUser } from '../auth/principal.ts';
 import { mountStandInIdp, type StandInIdp } from '../auth/standin-idp.ts';
-import { getOrganisation } from '../directory/directory.ts';
+import { getLocalAuthority, getOrganisation } from '../directory/directory.ts';
 import { formatNhsNumber } from '../domain/nhs-number.ts';
 import type { HttpDeps } from '../http/deps.ts';
 import type { InboxViewer } from '../inbox/inbox.ts';
+import type { HttpFacts } from '../query/service.ts';
 import { formatDateTime, formatLongDate, PLAN_LABELS } from './format.ts';
 import { laPageRoutes } from './la-pages.ts';
 import type { SignInClient } from './oidc-client.ts';
@@ -165,6 +167,15 @@ export function formOf(req: FastifyRequest, max = 200): Form {
   return out;
 }
 
+/**
+ * The request as the audit trail keeps it. A browser sends no X-Request-ID; if one is sent anyway it
+ * is not trusted to name the access, which gets an id of the service's own.
+ */
+export function httpFacts(req: FastifyRequest): HttpFacts {
+  const given = req.headers['x-request-id'] !== undefined;
+  return { method: req.method, url: req.url, ip: req.ip, requestId: given ? randomUUID() : req.id };
+}
+
 /** Render a template with what every page needs: the CSP nonce, the viewer, a CSRF token. */
 export async function render(
   req: FastifyRequest,
@@ -260,11 +271,7 @@ export async function laViewerOf(req: FastifyRequest, deps: HttpDeps): Promise<L
   const role = selectedRole(req);
   const la = role ? laRoleOf(role) : null;
   if (!user || !role || !la) return null;
-  const row = await deps.db
-    .selectFrom('local_authority')
-    .select('name')
-    .where('la_code', '=', la.laCode)
-    .executeTakeFirst();
+  const row = await getLocalAuthority(deps.db, la.laCode);
   return {
     inbox: {
       laCode: la.laCode,

@@ -5,13 +5,12 @@
  * ends the portal session at once and then the identity provider's.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { appendAudit } from '../audit/log.ts';
 import { LA_ROLE_LABELS, laRoleOf } from '../auth/la-roles.ts';
-import { getOrganisation } from '../directory/directory.ts';
+import { getLocalAuthority, getOrganisation } from '../directory/directory.ts';
 import type { HttpDeps } from '../http/deps.ts';
+import { recordStaffEvent } from '../inbox/inbox.ts';
 import { canNotify, hasCpisActivity } from '../query/request.ts';
-import { transact } from '../store/db.ts';
-import { laViewerOf, messagePage, type PortalDeps, render, toSignIn, viewerOf } from './portal.ts';
+import { httpFacts, laViewerOf, messagePage, type PortalDeps, render, toSignIn, viewerOf } from './portal.ts';
 
 /** Sign-in must come back within this long of starting. */
 const SIGN_IN_WINDOW_MS = 10 * 60 * 1000;
@@ -156,11 +155,7 @@ export function signInRoutes(app: FastifyInstance, deps: HttpDeps, portal: Porta
     for (const r of roles) {
       const la = laRoleOf(r);
       if (la) {
-        const row = await deps.db
-          .selectFrom('local_authority')
-          .select('name')
-          .where('la_code', '=', la.laCode)
-          .executeTakeFirst();
+        const row = await getLocalAuthority(deps.db, la.laCode);
         items.push({
           value: r.person_roleid,
           text: `${LA_ROLE_LABELS[la.role]}${la.team ? ` (${la.team})` : ''}, ${row?.name ?? la.laCode}`,
@@ -258,17 +253,11 @@ export function signInRoutes(app: FastifyInstance, deps: HttpDeps, portal: Porta
 async function recordRole(req: FastifyRequest, deps: HttpDeps): Promise<void> {
   const staff = await laViewerOf(req, deps);
   if (staff) {
-    await transact(deps.db, (trx) =>
-      appendAudit(trx, deps.clock.now(), [
-        {
-          category: 'casework',
-          action: 'portal.sign-in',
-          outcome: 'success',
-          actor: staff.inbox.actor,
-          detail: { channel: 'la-portal', roleCount: req.session.user?.roles.length ?? 0, ip: req.ip },
-        },
-      ]),
-    );
+    await recordStaffEvent(deps.db, deps.clock.now(), {
+      action: 'portal.sign-in',
+      actor: staff.inbox.actor,
+      detail: { channel: 'la-portal', roleCount: req.session.user?.roles.length ?? 0, ip: req.ip },
+    });
     return;
   }
   const viewer = await viewerOf(req, deps);
@@ -277,7 +266,7 @@ async function recordRole(req: FastifyRequest, deps: HttpDeps): Promise<void> {
     action: 'portal.sign-in',
     principal: viewer.principal,
     status: 200,
-    http: { method: req.method, url: req.url, ip: req.ip, requestId: req.id },
+    http: httpFacts(req),
     detail: { channel: 'portal', roleCount: req.session.user?.roles.length ?? 0 },
   });
 }
