@@ -25,7 +25,7 @@ export interface PortalQueryDeps {
 }
 
 export type FindResult =
-  | { status: 'found'; nhsNumber: string; person: Person | null; note: FindNote | null }
+  | { status: 'found'; nhsNumber: string; note: FindNote | null }
   | { status: 'not-found' }
   | { status: 'several' }
   | { status: 'invalidated' }
@@ -69,19 +69,18 @@ export async function findByNhsNumber(
       result = {
         status: 'found',
         nhsNumber,
-        person: trace.person,
         note: { kind: 'superseded', current: trace.replacementNhsNumber },
       };
-    } else result = { status: 'found', nhsNumber, person: trace.person, note: null };
+    } else result = { status: 'found', nhsNumber, note: null };
   } catch (err) {
     if (!(err instanceof DemographicsUnavailable)) throw err;
-    result = { status: 'found', nhsNumber, person: null, note: { kind: 'unconfirmed' } };
+    result = { status: 'found', nhsNumber, note: { kind: 'unconfirmed' } };
   }
   await deps.query.record({
     action: 'portal.find-by-nhs-number',
     principal,
     status: 200,
-    nhsNumber: result.status === 'found' ? result.nhsNumber : nhsNumber,
+    nhsNumber,
     http,
     detail: {
       channel: 'portal',
@@ -103,12 +102,7 @@ export async function findByDetails(
   try {
     const found = await deps.demographics.search(query, { db: deps.db });
     if (found.status === 'one') {
-      result = {
-        status: 'found',
-        nhsNumber: found.person.nhsNumber,
-        person: found.person,
-        note: null,
-      };
+      result = { status: 'found', nhsNumber: found.person.nhsNumber, note: null };
     } else if (found.status === 'several') result = { status: 'several' };
     else result = { status: 'not-found' };
   } catch (err) {
@@ -129,7 +123,6 @@ export async function findByDetails(
 
 export interface FlagView {
   at: Date;
-  today: string;
   /** The number the information is held under (a merged number's replacement). */
   nhsNumber: string;
   plans: VisiblePlan[];
@@ -217,7 +210,6 @@ export async function viewFlag(
   const history = await deps.query.search({ ...common, resource: 'AuditEvent', http: req.http });
   return {
     at: plans.at,
-    today: plans.today,
     nhsNumber: plans.subject.current,
     plans: plans.plans,
     accesses: history.accesses,

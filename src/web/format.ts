@@ -1,10 +1,10 @@
 /** How the portal writes dates, times and plan types (NHS style: "14 March 2007", London time). */
 import { isIsoDate } from '../domain/dates.ts';
-import type { PlanType } from '../domain/plans.ts';
+import { PLAN_LABELS as NAMES, type PlanType } from '../domain/plans.ts';
 
+/** The plan types' names, the unborn plan's saying where it is held (staff search the mother). */
 export const PLAN_LABELS: Record<PlanType, string> = {
-  CPP: 'Child protection plan',
-  LAC: 'Looked after child',
+  ...NAMES,
   UCPP: "Unborn child – child protection plan (held on the mother's record)",
 };
 

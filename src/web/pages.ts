@@ -198,7 +198,7 @@ export function pageRoutes(app: FastifyInstance, deps: HttpDeps, portal: PortalD
     extra: Record<string, unknown> = {},
     status = 200,
   ) => {
-    const person = await personOf(opened.content.nhsNumber);
+    const person = await personFor(qdeps, opened.content.nhsNumber);
     return render(
       req,
       reply,
@@ -224,8 +224,6 @@ export function pageRoutes(app: FastifyInstance, deps: HttpDeps, portal: PortalD
       status,
     );
   };
-
-  const personOf = (nhsNumber: string) => personFor(qdeps, nhsNumber);
 
   app.get('/patient/:ref', guarded, async (req, reply) => {
     const opened = await openRef(req, reply);
@@ -259,7 +257,7 @@ export function pageRoutes(app: FastifyInstance, deps: HttpDeps, portal: PortalD
       silentReason: choice.silentReason,
       http: httpFacts(req),
     });
-    const person = await personOf(view.nhsNumber);
+    const person = await personFor(qdeps, view.nhsNumber);
     const laNames = [...new Set(view.plans.map((p) => p.laName ?? `local authority ${p.laCode}`))];
     return render(req, reply, 'flag.njk', {
       view,
