@@ -106,8 +106,8 @@ describe('LA portal in Chromium', { timeout: 120_000 }, () => {
     t = await buildTestApp('pglite', { demoWorld: true, demoPeople: 20, listen: true });
     t.clock.set(new Date('2026-11-19T09:00:00Z')); // Staffordshire's morning file
     await uploadAs(t, STAFFORDSHIRE, [masonCpp]);
-    // Thursday 19 November 2026, 14:10 London: in office hours. Five look-ups over five and a half hours.
-    await playFlood(t, masonCpp.nhsNumber, new Date('2026-11-19T14:10:00Z'));
+    // Thursday 19 November 2026, 09:10 to 14:40 London: all in office hours. Five look-ups over five and a half hours.
+    await playFlood(t, masonCpp.nhsNumber, new Date('2026-11-19T09:10:00Z'));
     t.clock.set(new Date('2026-11-19T20:00:00Z')); // the team looks that evening
     browser = await launchChromium();
   }, 120_000);

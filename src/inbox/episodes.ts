@@ -42,6 +42,7 @@ interface EpisodeRow {
   last_at: Date;
   access_count: number;
   state: EpisodeState;
+  edt: boolean;
   version: number;
 }
 
@@ -49,8 +50,9 @@ interface Working extends EpisodeRow {
   fresh: boolean;
   added: number;
   reopenedFrom: EpisodeState | null;
+  /** An episode under way that a look-up out of hours now sends to the EDT too. */
+  toEdt: boolean;
   team?: string;
-  edt?: boolean;
   outOfHours?: boolean;
 }
 
@@ -112,13 +114,13 @@ async function assignChunk(trx: Tx, laCode: string, now: Date, pending: Pending[
   );
   const byChild = new Map<string, Working[]>();
   const { rows: existing } = await sql<EpisodeRow>`
-    select id, nhs_number, started_at, last_at, access_count, state, version from la_episode
+    select id, nhs_number, started_at, last_at, access_count, state, edt, version from la_episode
      where la_code = ${laCode} and nhs_number = any(${children}::text[])
        and last_at > ${new Date(first - gapMs)} and started_at < ${new Date(last + gapMs)}
      order by started_at`.execute(trx);
   for (const e of existing) {
     const list = byChild.get(e.nhs_number) ?? [];
-    list.push({ ...e, fresh: false, added: 0, reopenedFrom: null });
+    list.push({ ...e, fresh: false, added: 0, reopenedFrom: null, toEdt: false });
     byChild.set(e.nhs_number, list);
   }
 
@@ -142,6 +144,7 @@ async function assignChunk(trx: Tx, laCode: string, now: Date, pending: Pending[
         fresh: true,
         added: 0,
         reopenedFrom: null,
+        toEdt: false,
         team: teams.get(p.nhs_number) ?? routing.screeningTeam,
         edt: outOfHours && routing.outOfHoursToEdt,
         outOfHours,
@@ -155,6 +158,12 @@ async function assignChunk(trx: Tx, laCode: string, now: Date, pending: Pending[
     if (!ep.fresh && ep.state !== 'new' && ep.reopenedFrom === null) {
       ep.reopenedFrom = ep.state;
       ep.state = 'new';
+    }
+    // The child is still in unscheduled care out of hours (an evening after a day in A&E, or a
+    // weekend look-up reopening a closed episode): the EDT is told too, as for a new episode.
+    if (!ep.edt && routing.outOfHoursToEdt && isOutOfHours(p.accessed_at, routing.officeHours)) {
+      ep.edt = true;
+      if (!ep.fresh) ep.toEdt = true;
     }
     episodeOf.set(p.access_id, ep);
   }
@@ -206,14 +215,16 @@ async function assignChunk(trx: Tx, laCode: string, now: Date, pending: Pending[
       last_at: e.last_at,
       access_count: e.access_count,
       state: e.state,
+      edt: e.edt,
       concerns: concerns.get(e.id) ?? [],
     }));
     // Every change moves the version on, so a form loaded before these look-ups arrived is stale.
     await sql`update la_episode e set started_at = x.started_at, last_at = x.last_at, access_count = x.access_count,
                 state = x.state, state_reason = case when x.state = e.state then e.state_reason end,
-                concerns = x.concerns, version = e.version + 1, updated_at = ${now}
+                edt = x.edt, concerns = x.concerns, version = e.version + 1, updated_at = ${now}
               from jsonb_to_recordset(${JSON.stringify(doc)}::jsonb)
-                as x(id uuid, started_at timestamptz, last_at timestamptz, access_count int, state text, concerns jsonb)
+                as x(id uuid, started_at timestamptz, last_at timestamptz, access_count int, state text, edt boolean,
+                      concerns jsonb)
              where e.id = x.id`.execute(trx);
   }
   const ids = [...episodeOf.keys()];
@@ -231,7 +242,12 @@ async function assignChunk(trx: Tx, laCode: string, now: Date, pending: Pending[
     action: e.fresh ? 'routed' : 'look-ups-added',
     detail: e.fresh
       ? { team: e.team, edt: e.edt, outOfHours: e.outOfHours, lookUps: e.added, recordedAt: now }
-      : { lookUps: e.added, recordedAt: now, ...(e.reopenedFrom ? { reopenedFrom: e.reopenedFrom } : {}) },
+      : {
+          lookUps: e.added,
+          recordedAt: now,
+          ...(e.reopenedFrom ? { reopenedFrom: e.reopenedFrom } : {}),
+          ...(e.toEdt ? { toEdt: true } : {}),
+        },
   }));
   await appendEpisodeEvents(trx, events);
 }

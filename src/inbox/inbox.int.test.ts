@@ -88,6 +88,7 @@ const gapped = child();
 const reviewedInHours = child();
 const weekendNorth = child(NORTH);
 const repeated = child();
+const intoTheEvening = child(NORTH);
 const STAFFS_CHILDREN = [
   flood,
   screened,
@@ -103,6 +104,7 @@ const STAFFS_CHILDREN = [
   reviewedInHours,
   weekendNorth,
   repeated,
+  intoTheEvening,
 ];
 
 interface Organisation {
@@ -382,6 +384,20 @@ describe.each(engines())('LA inbox of episodes on %s', (engine) => {
     );
     expect(edt).not.toContain(weekdayMorning.nhsNumber);
     expect(edt).not.toContain(summerMorning.nhsNumber);
+  });
+
+  it('sends an episode under way to the EDT as well when the child is looked up again out of hours', async () => {
+    await lookUp('2026-11-27T16:30:00Z', ae(), intoTheEvening); // Friday 16:30 GMT: in hours
+    const first = await onlyEpisodeOf(intoTheEvening);
+    expect(first).toMatchObject({ team: NORTH, edt: false, outOfHours: false });
+    await lookUp('2026-11-27T23:30:00Z', ae(), intoTheEvening); // the same night, within the gap
+    const later = await onlyEpisodeOf(intoTheEvening);
+    expect(later).toMatchObject({ id: first.id, accessCount: 2, team: NORTH, edt: true, outOfHours: false });
+    expect((await read(first.id)).events.at(-1)).toMatchObject({
+      action: 'look-ups-added',
+      detail: { lookUps: 1, toEdt: true },
+    });
+    expect((await list('queue=edt')).map((e) => e.id)).toContain(first.id);
   });
 
   it("changes state only at the version read, asks why for no action, and hides one LA's episodes from another", async () => {

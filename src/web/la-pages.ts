@@ -570,7 +570,7 @@ const EVENT_TEXTS: Record<string, (d: Record<string, unknown>) => string> = {
   routed: (d) =>
     `Routed to ${d.team}${d.edt ? ' and to the emergency duty team (it began out of hours)' : d.outOfHours ? ' (it began out of hours)' : ''}; ${d.lookUps} look-up${d.lookUps === 1 ? '' : 's'}`,
   'look-ups-added': (d) =>
-    `${d.lookUps} more look-up${d.lookUps === 1 ? '' : 's'}${d.reopenedFrom ? `; back to New (it was “${STATE_LABELS[d.reopenedFrom as EpisodeState]}”)` : ''}`,
+    `${d.lookUps} more look-up${d.lookUps === 1 ? '' : 's'}${d.reopenedFrom ? `; back to New (it was “${STATE_LABELS[d.reopenedFrom as EpisodeState]}”)` : ''}${d.toEdt ? '; out of hours, so to the emergency duty team too' : ''}`,
   state: (d) =>
     `${STATE_LABELS[d.from as EpisodeState]} → ${STATE_LABELS[d.to as EpisodeState]}${d.reason ? `: ${d.reason}` : ''}`,
   team: (d) => `Moved from ${d.fromTeam} to ${d.toTeam}`,

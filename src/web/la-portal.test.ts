@@ -42,8 +42,8 @@ describe('LA portal', () => {
     t = await buildTestApp('pglite', { demoWorld: true, demoPeople: 20 });
     await uploadAs(t, STAFFORDSHIRE, [masonCpp]);
     await uploadAs(t, BIRMINGHAM, [tracyUcpp]);
-    // Thursday 19 November 2026, 14:10 London: in office hours.
-    await playFlood(t, masonCpp.nhsNumber, new Date('2026-11-19T14:10:00Z'));
+    // Thursday 19 November 2026, 09:10 to 14:40 London: all in office hours.
+    await playFlood(t, masonCpp.nhsNumber, new Date('2026-11-19T09:10:00Z'));
   });
   afterAll(() => t?.close());
 
