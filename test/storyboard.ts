@@ -83,15 +83,15 @@ export const masonCpp = {
   plans: [{ type: 'CPP', startDate: '2026-09-01' }],
 };
 
-/** A doctor in Royal Stoke University Hospital's emergency department (B0107: look-ups are notified). */
-export function stokeEdDoctor(sdsUserId: string, name: string): Persona {
+/** A doctor in Royal Stoke University Hospital's emergency department (B0107 unless told: look-ups are notified). */
+export function stokeEdDoctor(sdsUserId: string, name: string, activities = ['B0107']): Persona {
   return {
     kind: 'health-user',
     sdsUserId,
     name,
     jobRole: { code: 'R8000', display: 'Emergency medicine doctor' },
     organisation: { odsCode: 'RJE01' },
-    activities: ['B0107'],
+    activities,
   };
 }
 

@@ -3,6 +3,7 @@
  * of each rule (who sees what, what a change records, what is refused). e2e/la-portal.test.ts plays
  * the same stories in Chromium.
  */
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findForm, TestBrowser, textOf } from '../../test/browser.ts';
@@ -37,6 +38,37 @@ describe('LA portal', () => {
   };
   const episodeLinks = (html: string) =>
     [...html.matchAll(/href="\/la\/episodes\/([0-9a-f-]{36})"/g)].map((m) => m[1]!);
+
+  /** Send a CSV file through the uploads page's form (multipart, as a browser sends it). */
+  const postFile = (b: TestBrowser, csrf: string, csv: string, fields: Record<string, string> = {}) => {
+    const boundary = '----cpis-test-boundary';
+    const part = (name: string, value: string) =>
+      `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+    return t.service.http.inject({
+      method: 'POST',
+      url: '/la/uploads',
+      headers: {
+        host: '127.0.0.1:8080',
+        cookie: [...b.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+      },
+      payload: [
+        part('_csrf', csrf),
+        ...Object.entries({ mode: 'delta', ...fields }).map(([k, v]) => part(k, v)),
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="records.csv"\r\nContent-Type: text/csv\r\n\r\n${csv}\r\n`,
+        `--${boundary}--\r\n`,
+      ].join(''),
+    });
+  };
+  const count = async (table: 'la_record' | 'upload' | 'access_notice' | 'la_episode') =>
+    Number(
+      (
+        await t.service.store.db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   beforeAll(async () => {
     t = await buildTestApp('pglite', { demoWorld: true, demoPeople: 20 });
@@ -204,23 +236,7 @@ describe('LA portal', () => {
       `child,${masonCpp.nhsNumber},S-MH,HUGHES,Mason,2018-09-23,CPP,2026-09-01,,,,${STAFFORD_NORTH}`,
       `child,9990000018,S-JS,SMITH,Johnny,2020-01-01,CPP,2026-09-01,,,,`,
     ].join('\n');
-    const boundary = '----cpis-test-boundary';
-    const body = [
-      `--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${csrf}\r\n`,
-      `--${boundary}\r\nContent-Disposition: form-data; name="mode"\r\n\r\ndelta\r\n`,
-      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="records.csv"\r\nContent-Type: text/csv\r\n\r\n${csv}\r\n`,
-      `--${boundary}--\r\n`,
-    ].join('');
-    const res = await t.service.http.inject({
-      method: 'POST',
-      url: '/la/uploads',
-      headers: {
-        host: '127.0.0.1:8080',
-        cookie: [...admin.b.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
-        'content-type': `multipart/form-data; boundary=${boundary}`,
-      },
-      payload: body,
-    });
+    const res = await postFile(admin.b, csrf, csv);
     expect(res.statusCode).toBe(200);
     const text = textOf(res.body);
     expect(text).toMatch(/CPF03 – Some records rejected/);
@@ -231,16 +247,7 @@ describe('LA portal', () => {
 
     // The same form without its CSRF token applies nothing.
     const before = await t.service.store.db.selectFrom('upload').select('sequence').execute();
-    const forged = await t.service.http.inject({
-      method: 'POST',
-      url: '/la/uploads',
-      headers: {
-        host: '127.0.0.1:8080',
-        cookie: [...admin.b.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
-        'content-type': `multipart/form-data; boundary=${boundary}`,
-      },
-      payload: body.replace(csrf, 'forged'),
-    });
+    const forged = await postFile(admin.b, 'forged', csv);
     expect(forged.statusCode).toBe(403);
     expect(await t.service.store.db.selectFrom('upload').select('sequence').execute()).toEqual(before);
   });
@@ -314,5 +321,87 @@ describe('LA portal', () => {
       .where('nhs_number', '=', masonCpp.nhsNumber)
       .executeTakeFirstOrThrow();
     expect(stored.team).toBe(STAFFORD_NORTH);
+  });
+
+  it('takes a file from the page as changes only, applies nothing of a bad one, and puts each acknowledgement in the mailbox', async () => {
+    const admin = await signedIn(ADMIN);
+    const csrf = findForm((await admin.b.get('/la/uploads')).html, '/la/uploads').hidden._csrf!;
+    const header =
+      'subject,nhs_number,local_id,family_name,given_names,birth_date,plan_type,start_date,end_date,delete_date,expected_delivery_date,team';
+    const acks = async () =>
+      (
+        (await t.as({ kind: 'local-authority', laCode: STAFFORDSHIRE }).get('/la/v1/mailbox')).json()
+          .messages as {
+          type: string;
+        }[]
+      ).filter((m) => m.type === 'upload-acknowledgement').length;
+    const records = await count('la_record');
+    const mailed = await acks();
+    // Asked for a snapshot holding Mason alone: every other record would end. The page never does it.
+    const onlyMason = `${header}\nchild,${masonCpp.nhsNumber},S-MH,HUGHES,Mason,2018-09-23,CPP,2026-09-01,,,,${STAFFORD_NORTH}`;
+    const res = await postFile(admin.b, csrf, onlyMason, { mode: 'snapshot' });
+    expect(res.statusCode).toBe(200);
+    expect(textOf(res.body)).toMatch(/CPF02 – All records accepted/);
+    const latest = await t.service.store.db
+      .selectFrom('upload')
+      .select(['mode', 'sequence'])
+      .where('la_code', '=', STAFFORDSHIRE)
+      .orderBy('sequence', 'desc')
+      .executeTakeFirstOrThrow();
+    expect(latest.mode).toBe('delta');
+    expect(await count('la_record')).toBe(records);
+    expect(await acks()).toBe(mailed + 1);
+
+    // A file the service cannot read: its errors on the page, nothing applied, still acknowledged.
+    const uploads = await count('upload');
+    const bad = await postFile(admin.b, csrf, `${header},colour\nchild,${masonCpp.nhsNumber},,,,,,,,,,,blue`);
+    expect(bad.statusCode).toBe(400);
+    expect(textOf(bad.body)).toContain('unknown CSV column(s): colour');
+    expect(textOf(bad.body)).toContain('Nothing has changed');
+    expect(await count('la_record')).toBe(records);
+    expect(await count('upload')).toBe(uploads);
+    expect(await acks()).toBe(mailed + 2);
+  });
+
+  it('puts nothing in the inbox for a silent read', async () => {
+    const notices = await count('access_notice');
+    const episodes = await count('la_episode');
+    const caller = (activities: string[]) => t.as(stokeEdDoctor('555000000893', 'Dr Lee Ward', activities));
+    const url = `/FHIR/R4/CareTeam?patient:identifier=https://fhir.nhs.uk/Id/nhs-number|${masonCpp.nhsNumber}`;
+    for (const [activities, headers] of [
+      [['B0170'], {}],
+      [['B0107'], { isunscheduledaccessevent: 'false' }],
+    ] as [string[], Record<string, string>][]) {
+      const res = await caller(activities).get(url, { 'x-request-id': randomUUID(), ...headers });
+      expect(res.statusCode).toBe(200);
+      expect(res.json().total).toBe(1);
+    }
+    const worker = await signedIn(WORKER);
+    await worker.b.get('/la/inbox');
+    expect(await count('access_notice')).toBe(notices);
+    expect(await count('la_episode')).toBe(episodes);
+  });
+
+  it('refuses an episode or settings form without its CSRF token, changing nothing; the episode API is never cached', async () => {
+    const admin = await signedIn(ADMIN);
+    const before = await t
+      .as({ kind: 'local-authority', laCode: STAFFORDSHIRE })
+      .get(`/la/v1/episodes/${floodEpisode}`);
+    expect(before.headers['cache-control']).toBe('no-store');
+    const version = String(before.json().version);
+    const change = await admin.b.go('POST', `/la/episodes/${floodEpisode}`, {
+      action: 'state',
+      state: 'no-action-needed',
+      reason: 'forged',
+      version,
+    });
+    expect(change.status).toBe(403);
+    const settings = await admin.b.go('POST', '/la/settings', { open: '08:00', close: '18:00', days: '1' });
+    expect(settings.status).toBe(403);
+    const after = (
+      await t.as({ kind: 'local-authority', laCode: STAFFORDSHIRE }).get(`/la/v1/episodes/${floodEpisode}`)
+    ).json();
+    expect(after.version).toBe(before.json().version);
+    expect(after.stateReason).not.toBe('forged');
   });
 });
