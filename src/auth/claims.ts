@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { JWTPayload } from 'jose';
-import type { JobRole, Principal } from './principal.ts';
+import type { HealthUser, JobRole, Principal } from './principal.ts';
 
 export const SCOPE_HEALTH_SYSTEM = 'cpis:health-system';
 export const SCOPE_LOCAL_AUTHORITY = 'cpis:local-authority';
@@ -149,15 +149,32 @@ function healthUser(c: JWTPayload): ClaimsResult {
   if (!orgCode) return { ok: false, reason: 'selected role has no org_code' };
   return {
     ok: true,
-    principal: {
-      kind: 'health-user',
-      sdsUserId: c.nhsid_useruid as string,
-      name: str(c.name) ?? [str(c.given_name), str(c.family_name)].filter(Boolean).join(' '),
-      roleProfileId: str(role.person_roleid) ?? '',
-      jobRole: { code: str(role.role_code) ?? '', display: str(role.role_name) ?? '' },
-      orgCode,
-      activities: strings(role.activity_codes),
-    },
+    principal: healthUserOf(
+      {
+        sdsUserId: c.nhsid_useruid as string,
+        name: str(c.name) ?? [str(c.given_name), str(c.family_name)].filter(Boolean).join(' '),
+      },
+      {
+        person_roleid: str(role.person_roleid) ?? '',
+        org_code: orgCode,
+        role_code: str(role.role_code) ?? '',
+        role_name: str(role.role_name) ?? '',
+        activity_codes: strings(role.activity_codes),
+      },
+    ),
+  };
+}
+
+/** A person working in one of their role profiles, as a token or a portal session names them. */
+export function healthUserOf(person: { sdsUserId: string; name: string }, role: NrbacRole): HealthUser {
+  return {
+    kind: 'health-user',
+    sdsUserId: person.sdsUserId,
+    name: person.name,
+    roleProfileId: role.person_roleid,
+    jobRole: { code: role.role_code, display: role.role_name },
+    orgCode: role.org_code,
+    activities: [...role.activity_codes],
   };
 }
 

@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseDemographicsForm } from '../demographics/search.ts';
 import { GENDERS } from '../demographics/types.ts';
 import { londonDateOf } from '../domain/dates.ts';
-import { checkNhsNumber } from '../domain/nhs-number.ts';
+import { checkNhsNumber, type NhsNumberProblem } from '../domain/nhs-number.ts';
 import type { HttpDeps } from '../http/deps.ts';
 import {
   type FindResult,
@@ -40,7 +40,7 @@ function bindingOf(req: FastifyRequest): string {
 }
 
 /** NHS design system messages for an NHS number that cannot be used. */
-const NHS_NUMBER_MESSAGES: Record<string, string> = {
+const NHS_NUMBER_MESSAGES: Record<NhsNumberProblem, string> = {
   missing: 'Enter an NHS number',
   'not-digits': 'NHS number must only include numbers and spaces',
   'wrong-length': 'NHS number must be 10 digits',
@@ -146,7 +146,7 @@ export function pageRoutes(app: FastifyInstance, deps: HttpDeps, portal: PortalD
     } else {
       const check = checkNhsNumber(form.nhsNumber?.trim() ?? '');
       if (!check.ok) {
-        const text = NHS_NUMBER_MESSAGES[check.problem] ?? check.message;
+        const text = NHS_NUMBER_MESSAGES[check.problem];
         return searchPage(
           req,
           reply,

@@ -16,6 +16,7 @@ import helmet from '@fastify/helmet';
 import view from '@fastify/view';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import nunjucks from 'nunjucks';
+import { healthUserOf } from '../auth/claims.ts';
 import { LA_ROLE_LABELS, laRoleOf } from '../auth/la-roles.ts';
 import type { HealthUser } from '../auth/principal.ts';
 import { mountStandInIdp, type StandInIdp } from '../auth/standin-idp.ts';
@@ -304,15 +305,7 @@ export async function viewerOf(req: FastifyRequest, deps: HttpDeps): Promise<Vie
   if (!user || !role) return null;
   const org = await getOrganisation(deps.db, role.org_code);
   return {
-    principal: {
-      kind: 'health-user',
-      sdsUserId: user.sdsUserId,
-      name: user.name,
-      roleProfileId: role.person_roleid,
-      jobRole: { code: role.role_code, display: role.role_name },
-      orgCode: role.org_code,
-      activities: role.activity_codes,
-    },
+    principal: healthUserOf(user, role),
     name: user.name,
     roleName: role.role_name,
     orgName: org?.name ?? role.org_code,

@@ -26,7 +26,8 @@ import type { Job } from '../scheduler.ts';
 import type { Executor } from '../store/db.ts';
 
 export const SESSION_COOKIE = '__Host-cpis-session';
-const PENDING_MS = 10 * 60 * 1000;
+/** A sign-in must come back within this long of starting (a session with no one signed in lasts no longer). */
+export const SIGN_IN_WINDOW_MS = 10 * 60 * 1000;
 
 /** Who is signed in, as the identity provider said (CIS2 claims), and the role they chose. */
 export interface SignedInUser {
@@ -231,7 +232,9 @@ export function registerSessions(app: FastifyInstance, opts: SessionOptions): vo
         created_at: t,
         last_seen_at: t,
         // A sign-in that has not finished is worth keeping for ten minutes, not a working day.
-        expires_at: new Date(t.getTime() + (data.user ? opts.maxMs : Math.min(opts.maxMs, PENDING_MS))),
+        expires_at: new Date(
+          t.getTime() + (data.user ? opts.maxMs : Math.min(opts.maxMs, SIGN_IN_WINDOW_MS)),
+        ),
       })
       .execute();
     if (idHash) await opts.db.deleteFrom('web_session').where('id_hash', '=', idHash).execute();

@@ -11,9 +11,7 @@ import type { HttpDeps } from '../http/deps.ts';
 import { recordStaffEvent } from '../inbox/inbox.ts';
 import { canNotify, hasCpisActivity } from '../query/request.ts';
 import { httpFacts, laViewerOf, messagePage, type PortalDeps, render, toSignIn, viewerOf } from './portal.ts';
-
-/** Sign-in must come back within this long of starting. */
-const SIGN_IN_WINDOW_MS = 10 * 60 * 1000;
+import { SIGN_IN_WINDOW_MS } from './session.ts';
 
 /**
  * Where to go after signing in: a path on this service only. It is resolved as a browser resolves

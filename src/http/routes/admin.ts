@@ -123,8 +123,6 @@ const ListOrgsQuery = Type.Object(
   { additionalProperties: false },
 );
 
-/** A person as the admin API shows one: with the home postcode (always null for a sensitive person). */
-
 /** The dispatch body is optional: none, or {"force": true|false}. */
 function dispatchForce(body: unknown): boolean {
   if (body === undefined || body === null) return false;
