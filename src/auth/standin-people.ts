@@ -3,10 +3,10 @@
  * each with the role profiles CIS2 would report for them (`nhsid_nrbac_roles`). Pure data and the
  * claims builder; no I/O.
  *
- * The organisations are in the demo directory (src/demo/world-directory.ts); their names are
- * repeated here so the persona picker can name them without a database.
+ * The organisations are in the demo directory (src/demo/world-directory.ts), read from there by name.
  */
 import type { JWTPayload } from 'jose';
+import { DEMO_LOCAL_AUTHORITIES, DEMO_ORGANISATIONS } from '../demo/world-directory.ts';
 import { type NrbacRole, roleProfileIdFor } from './claims.ts';
 
 export interface StandInPerson {
@@ -20,23 +20,17 @@ export interface StandInPerson {
   roles: NrbacRole[];
 }
 
-/** Names of the organisations the stand-in's people work at (ODS code → name). */
-export const STANDIN_ORGANISATIONS: Readonly<Record<string, string>> = Object.freeze({
-  R1HKH: 'Whipps Cross University Hospital Maternity Unit',
-  R1H: 'Barts Health NHS Trust',
-  R1H12: 'The Royal London Hospital Emergency Department',
-  A81001: 'The Densham Surgery',
-  E10000028: 'Staffordshire County Council',
-  E08000025: 'Birmingham City Council',
-});
+/** The name of an organisation or LA in the demo's directory, or a stated fallback for any other code. */
+export function standInOrganisationName(code: string): string {
+  return (
+    DEMO_ORGANISATIONS.find((o) => o.odsCode === code)?.name ??
+    DEMO_LOCAL_AUTHORITIES.find((l) => l.laCode === code)?.name ??
+    `Organisation ${code}`
+  );
+}
 
 /** The demo's LA teams (children in the demo's uploads name them). */
 export const STAFFORDSHIRE_TEAM = 'Stafford North Child Protection';
-
-/** The organisation's name, or a stated fallback when the code is not one of the stand-in's. */
-export function standInOrganisationName(odsCode: string): string {
-  return STANDIN_ORGANISATIONS[odsCode] ?? `Organisation ${odsCode}`;
-}
 
 function role(
   sdsUserId: string,
