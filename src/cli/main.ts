@@ -4,13 +4,20 @@
  * needs a running service talks to it over HTTP.
  */
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Command, Option } from 'commander';
 import { startService, storeConfigOf } from '../app.ts';
+import {
+  type CheckpointPublicKey,
+  importPublicKey,
+  type SignedCheckpoint,
+  verifyCheckpoint,
+} from '../audit/checkpoint.ts';
+import { fromHex, verifyConsistency } from '../audit/merkle.ts';
 import type { VerifyResult } from '../audit/verify.ts';
 import { ConfigError, ENVIRONMENT, loadConfig } from '../config.ts';
 import { loadDemoWorld } from '../demo/world.ts';
@@ -280,15 +287,22 @@ audit
   .command('verify')
   .description(
     're-walk the hash chain: exit 0 with the entry count and head hash if intact, exit 1 naming the first entry ' +
-      'that was altered, removed or reordered',
+      'that was altered, removed or reordered. With --checkpoint, also prove the log still extends a checkpoint ' +
+      'saved earlier (cpis audit checkpoint --out): entries cut off the end or rewritten fail it',
+  )
+  .option(
+    '--checkpoint <file>',
+    'a checkpoint saved by `cpis audit checkpoint --out`, to check the log against',
   )
   .addOption(urlOption())
   .addOption(tokenOption())
-  .action(async (opts: { url?: string; token?: string }) => {
+  .action(async (opts: { checkpoint?: string; url?: string; token?: string }) => {
     const client = new ServiceClient(opts);
+    const saved = opts.checkpoint ? readSavedCheckpoint(opts.checkpoint) : null;
     const r = await client.call<VerifyResult>({ kind: 'admin' }, 'GET', '/admin/v1/audit/verify');
     if (r.ok) {
-      console.log(`audit trail intact: ${r.entries} entries; head ${r.headSeq} ${r.headHash}`);
+      const cps = r.checkpoints?.checked ? `; ${r.checkpoints.checked} published checkpoints match` : '';
+      console.log(`audit trail intact: ${r.entries} entries; head ${r.headSeq} ${r.headHash}${cps}`);
     } else {
       console.error(
         `audit trail BROKEN at entry ${r.seq} (${r.problem}): ${r.message}. ` +
@@ -296,6 +310,52 @@ audit
       );
       process.exitCode = 1;
     }
+    if (!saved) return;
+    const problem = await checkAgainstSaved(client, saved);
+    if (problem) {
+      console.error(`audit trail BROKEN against the saved checkpoint ${opts.checkpoint}: ${problem}`);
+      process.exitCode = 1;
+    } else {
+      console.log(
+        `saved checkpoint consistent: the first ${saved.checkpoint.treeSize} entries (checkpoint of ` +
+          `${saved.checkpoint.timestamp}) are unchanged in the current log`,
+      );
+    }
+  });
+audit
+  .command('checkpoint')
+  .description(
+    "save the service's current signed checkpoint with its public key, for a monitor to check the log against later",
+  )
+  .option('--out <file>', 'write it to this file instead of stdout')
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .action(async (opts: { out?: string; url?: string; token?: string }) => {
+    const client = new ServiceClient(opts);
+    const publicKey = await client.call<CheckpointPublicKey>(
+      { kind: 'admin' },
+      'GET',
+      '/admin/v1/audit/checkpoint/public-key',
+    );
+    const checkpoint = await client.call<SignedCheckpoint>(
+      { kind: 'admin' },
+      'GET',
+      '/admin/v1/audit/checkpoint',
+    );
+    if (!verifyCheckpoint(checkpoint, importPublicKey(publicKey))) {
+      throw new CliError("the service's checkpoint does not verify under its own public key");
+    }
+    const file: SavedCheckpoint = { service: client.baseUrl, checkpoint, publicKey };
+    const text = `${JSON.stringify(file, null, 2)}\n`;
+    if (!opts.out) {
+      process.stdout.write(text);
+      return;
+    }
+    writeFileSync(opts.out, text);
+    console.log(
+      `checkpoint saved to ${opts.out}: ${checkpoint.treeSize} entries, root ${checkpoint.rootHash}, ` +
+        `published ${checkpoint.timestamp}`,
+    );
   });
 audit
   .command('export')
@@ -334,6 +394,89 @@ audit
       if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
     }
   });
+
+/** What `cpis audit checkpoint --out` writes: a checkpoint and the key that signed it. */
+interface SavedCheckpoint {
+  service: string;
+  checkpoint: SignedCheckpoint;
+  publicKey: CheckpointPublicKey;
+}
+
+function readSavedCheckpoint(path: string): SavedCheckpoint {
+  let saved: SavedCheckpoint;
+  try {
+    saved = JSON.parse(readFileSync(path, 'utf8')) as SavedCheckpoint;
+  } catch (err) {
+    throw new CliError(`cannot read the saved checkpoint ${path}: ${(err as Error).message}`);
+  }
+  if (!saved?.checkpoint || !saved.publicKey) {
+    throw new CliError(`${path} is not a checkpoint saved by \`cpis audit checkpoint --out\``);
+  }
+  let key: ReturnType<typeof importPublicKey>;
+  try {
+    key = importPublicKey(saved.publicKey);
+  } catch (err) {
+    throw new CliError(`the public key in ${path} cannot be read: ${(err as Error).message}`);
+  }
+  if (!verifyCheckpoint(saved.checkpoint, key)) {
+    throw new CliError(
+      `the saved checkpoint in ${path} does not verify under its public key: the file was altered or forged`,
+    );
+  }
+  return saved;
+}
+
+/**
+ * Prove the current log extends the saved checkpoint: the same signing key, a current checkpoint
+ * it signed, and a consistency proof between the two checked here. Null when all holds; otherwise
+ * what was cut or rewritten.
+ */
+async function checkAgainstSaved(client: ServiceClient, saved: SavedCheckpoint): Promise<string | null> {
+  const old = saved.checkpoint;
+  const key = importPublicKey(saved.publicKey);
+  const current = await client.call<CheckpointPublicKey>(
+    { kind: 'admin' },
+    'GET',
+    '/admin/v1/audit/checkpoint/public-key',
+  );
+  if (current.keyId !== saved.publicKey.keyId) {
+    return (
+      `the service now signs checkpoints with key ${current.keyId}, not the saved ${saved.publicKey.keyId}: ` +
+      'its checkpoints cannot be trusted to extend the saved one (if the key was rotated on purpose, save a new checkpoint)'
+    );
+  }
+  let now: SignedCheckpoint;
+  try {
+    now = await client.call<SignedCheckpoint>({ kind: 'admin' }, 'GET', '/admin/v1/audit/checkpoint');
+  } catch (err) {
+    if (err instanceof CliError) return `the service cannot publish a checkpoint: ${err.message}`;
+    throw err;
+  }
+  if (!verifyCheckpoint(now, key)) return "the service's current checkpoint is not validly signed (forged)";
+  if (now.treeSize < old.treeSize) {
+    return (
+      `TRUNCATED: entries ${now.treeSize + 1} to ${old.treeSize} were cut off: the log now holds ${now.treeSize} ` +
+      `entries but the checkpoint saved from ${old.timestamp} covered ${old.treeSize}`
+    );
+  }
+  const rewritten =
+    `REWRITTEN: the log's first ${old.treeSize} entries no longer give the saved checkpoint's root ` +
+    `(${old.timestamp}): entries up to ${old.treeSize} were altered, removed, inserted or reordered and the ` +
+    `chain rebuilt, or cut off and written again (the log now holds ${now.treeSize})`;
+  const proof = await client.call<{ proof: string[] }>(
+    { kind: 'admin' },
+    'GET',
+    `/admin/v1/audit/proof/consistency?from=${old.treeSize}&to=${now.treeSize}`,
+  );
+  const ok = verifyConsistency(
+    old.treeSize,
+    now.treeSize,
+    fromHex(old.rootHash),
+    fromHex(now.rootHash),
+    proof.proof.map((h) => fromHex(h, 'proof hash')),
+  );
+  return ok ? null : rewritten;
+}
 
 program
   .command('demo')
