@@ -4,7 +4,9 @@
  * signature costs more than the rest of a health query put together. So a token that verified is
  * remembered — keyed by the whole token string, signature included, so nothing but that exact
  * token can ever match — until it expires by real time; after that it is verified afresh (and
- * refused). Refusals are never remembered: a bad token costs its full check every time.
+ * refused). Refusals are never remembered: a bad token costs its full check every time. The
+ * principal handed out is frozen all the way down: every request with the token shares it, so no
+ * request may change what the next one is allowed to do.
  */
 import { decodeJwt } from 'jose';
 import type { Principal } from './principal.ts';
@@ -42,10 +44,18 @@ export function cachingVerifier(inner: TokenVerifier, opts: CachingVerifierOptio
       const principal = await inner.verify(token);
       const exp = decodeJwt(token).exp;
       if (typeof exp === 'number') {
-        cache.set(token, { principal: Object.freeze(principal), until: exp + tolerance });
+        cache.set(token, { principal: deepFreeze(principal), until: exp + tolerance });
         if (cache.size > max) cache.delete(cache.keys().next().value!);
       }
       return principal;
     },
   };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
