@@ -6,6 +6,7 @@
  * PostgreSQL. The database refuses UPDATE, DELETE and TRUNCATE on the log (a trigger).
  */
 import { createHash } from 'node:crypto';
+import { escapeUnstorable } from '../domain/validate.ts';
 import { insertRows } from '../store/bulk.ts';
 import type { Tx } from '../store/db.ts';
 
@@ -85,6 +86,19 @@ export function entryHash(prevHash: string, e: AuditEntry): string {
   return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
 }
 
+/** A JSON.parse reviver: strings, and object keys, as they can be stored. */
+function storableValue(_key: string, value: unknown): unknown {
+  if (typeof value === 'string') return escapeUnstorable(value);
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    // Keys too (a hostile body's field name may be named in an entry).
+    const obj = value as Record<string, unknown>;
+    if (Object.keys(obj).some((k) => escapeUnstorable(k) !== k)) {
+      return Object.fromEntries(Object.entries(obj).map(([k, v]) => [escapeUnstorable(k), v]));
+    }
+  }
+  return value;
+}
+
 /** An audit_log row ready to insert: the entry with its place in the chain. */
 export interface SealedRow {
   seq: number;
@@ -112,16 +126,18 @@ export function sealEntries(
   let seq = head.seq;
   const rows = entries.map((input) => {
     seq++;
-    // Round-trip through JSON so what is hashed is exactly what jsonb will give back.
+    // Round-trip through JSON so what is hashed is exactly what jsonb will give back, with text the
+    // database cannot store (NUL, lone surrogates) written out as escapes: an entry about a hostile
+    // request must never fail to be written.
     const entry: AuditEntry = {
       seq,
       recordedAt: new Date(recordedAt.getTime()),
       category: input.category,
-      action: input.action,
+      action: escapeUnstorable(input.action),
       outcome: input.outcome,
-      actor: JSON.parse(JSON.stringify(input.actor)),
-      nhsNumber: input.nhsNumber ?? null,
-      detail: JSON.parse(JSON.stringify(input.detail ?? {})),
+      actor: JSON.parse(JSON.stringify(input.actor), storableValue),
+      nhsNumber: input.nhsNumber == null ? null : escapeUnstorable(input.nhsNumber),
+      detail: JSON.parse(JSON.stringify(input.detail ?? {}), storableValue),
     };
     const hash = entryHash(prev, entry);
     const row: SealedRow = {

@@ -10,8 +10,9 @@ import {
   type PatternThresholds,
   THRESHOLD_LIMITS,
 } from '../domain/patterns.ts';
-import { requireName, requirePhone } from '../domain/validate.ts';
+import { isStorableText, requireName, requirePhone } from '../domain/validate.ts';
 import { type Executor, transact } from '../store/db.ts';
+import { type SecretBox, webhookSecretBinding } from '../store/secret-box.ts';
 import { DEFAULT_EPISODE_GAP_HOURS, putLocalAuthority, putOrganisations } from './directory.ts';
 import {
   type LocalAuthorityInput,
@@ -153,6 +154,7 @@ function validateWebhook(
   allowHttp: boolean,
 ): { url: string; secret: string } | null {
   if (raw === undefined || raw === null) return null;
+  if (!isStorableText(raw.url)) throw invalidValue('webhook.url', 'webhook.url is not a URL');
   let url: URL;
   try {
     url = new URL(raw.url);
@@ -162,17 +164,17 @@ function validateWebhook(
   if (url.protocol !== 'https:' && !(allowHttp && url.protocol === 'http:')) {
     throw invalidValue('webhook.url', 'webhook.url must use https');
   }
-  if (typeof raw.secret !== 'string' || raw.secret.length < 32) {
+  if (typeof raw.secret !== 'string' || raw.secret.length < 32 || !isStorableText(raw.secret)) {
     throw invalidValue(
       'webhook.secret',
-      'webhook.secret must be at least 32 characters (it signs every message)',
+      'webhook.secret must be at least 32 characters (it signs every message), with no NUL or unpaired surrogate',
     );
   }
   return { url: url.toString(), secret: raw.secret };
 }
 
 export async function adminPutLocalAuthority(
-  deps: DirectoryDeps & { allowHttpWebhooks?: boolean },
+  deps: DirectoryDeps & { allowHttpWebhooks?: boolean; secrets: SecretBox },
   who: Principal,
   rawCode: string,
   body: LocalAuthorityBody,
@@ -193,6 +195,13 @@ export async function adminPutLocalAuthority(
   };
   if (!Number.isInteger(la.episodeGapHours) || la.episodeGapHours! < 1 || la.episodeGapHours! > 168) {
     throw invalidValue('episodeGapHours', 'episodeGapHours must be a whole number of hours from 1 to 168');
+  }
+  // The secret is stored sealed (src/store/secret-box.ts); only the webhook job opens it.
+  if (la.webhook) {
+    la.webhook = {
+      url: la.webhook.url,
+      secret: deps.secrets.seal(la.webhook.secret, webhookSecretBinding(la.laCode)),
+    };
   }
   const now = deps.clock.now();
   return transact(deps.db, async (trx) => {

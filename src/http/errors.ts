@@ -6,6 +6,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { OperationOutcome } from 'fhir/r4.js';
 import { OutcomeError, outcome, statusOf } from '../domain/outcomes.ts';
+import { memberPath, STORABLE_PATTERN } from '../domain/validate.ts';
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
@@ -28,14 +29,29 @@ interface AjvError {
   params: Record<string, unknown>;
 }
 
-/** `/records/1/birthDate` -> `records[1].birthDate` (the form the contract uses for fields). */
+/** `/records/1/birthDate` -> `records[1].birthDate` (the form the contract uses for fields); odd keys are quoted. */
 export function fieldPath(pointer: string, extra?: string): string {
-  const parts = pointer.split('/').filter(Boolean);
-  if (extra) parts.push(extra);
+  // A JSON pointer escapes '/' as ~1 and '~' as ~0; an empty key is an empty segment.
+  const parts =
+    pointer === ''
+      ? []
+      : pointer
+          .slice(1)
+          .split('/')
+          .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   let out = '';
-  for (const p of parts) out += /^\d+$/.test(p) ? `[${p}]` : out ? `.${p}` : p;
-  return out;
+  for (const p of parts) out = /^\d+$/.test(p) ? `${out}[${p}]` : memberPath(out, p);
+  // The extra is always an object's key (a missing or unknown member), never an array index.
+  return extra === undefined ? out : memberPath(out, extra);
 }
+
+/** What a refusal names when the whole of a part of the request is at fault. */
+const WHOLE: Record<string, string> = {
+  body: 'body',
+  querystring: 'query',
+  params: 'path',
+  headers: 'headers',
+};
 
 export function validationOutcome(context: string | undefined, errors: AjvError[]): OperationOutcome {
   const e = errors[0];
@@ -53,11 +69,38 @@ export function validationOutcome(context: string | undefined, errors: AjvError[
       field,
     });
   }
-  const field = fieldPath(e.instancePath) || where;
-  return outcome('value', `${field} ${e.message ?? 'is not valid'} (${where})`, {
+  const field = fieldPath(e.instancePath) || WHOLE[context ?? ''] || 'request';
+  const text =
+    e.keyword === 'pattern' && e.params.pattern === STORABLE_PATTERN
+      ? 'contains characters that cannot be stored (NUL or an unpaired surrogate)'
+      : (e.message ?? 'is not valid');
+  return outcome('value', `${field} ${text} (${where})`, {
     spineCode: 'INVALID_VALUE',
     field,
   });
+}
+
+/**
+ * Fastify's own refusals before routing (a path whose percent-encoding is not UTF-8, a path
+ * parameter over the length limit): answered as OperationOutcomes like every other refusal. Passed
+ * to Fastify as `frameworkErrors`.
+ */
+export function frameworkErrorHandler(err: FastifyError, _req: FastifyRequest, reply: FastifyReply) {
+  if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return sendOutcome(reply, outcome('too-long', 'a path segment is too long', { field: 'path' }), {}, 414);
+  }
+  if (err.code === 'FST_ERR_BAD_URL') {
+    return sendOutcome(
+      reply,
+      outcome('invalid', 'the path is not valid percent-encoded UTF-8', {
+        spineCode: 'INVALID_VALUE',
+        field: 'path',
+      }),
+    );
+  }
+  // Anything else Fastify reports here (a failing route constraint) is the server's fault.
+  reply.log.error({ err }, 'framework error');
+  return sendOutcome(reply, outcome('exception', 'an internal error occurred; it has been logged'), {}, 500);
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {

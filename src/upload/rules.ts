@@ -9,6 +9,7 @@ import { type IsoDate, isIsoDate } from '../domain/dates.ts';
 import { matchIdentity } from '../domain/matching.ts';
 import { checkNhsNumber } from '../domain/nhs-number.ts';
 import { isAdultOn, PLAN_TYPES, type PlanType, type Subject } from '../domain/plans.ts';
+import { isStorableText, memberPath } from '../domain/validate.ts';
 import type { PlanInput } from './records.ts';
 
 export type RecordCode = 'CPR01' | 'CPR02' | 'CPR03' | 'CPR04' | 'CPR05' | 'CPR06' | 'CPR07';
@@ -90,7 +91,10 @@ const rule = (detail: RuleDetail, field: string, message: string): Rejection =>
 
 /** The NHS number as written (spaces removed), for the acknowledgement and duplicate checks. */
 export function submittedNhsNumber(raw: RawRecord): string | null {
-  return typeof raw.nhsNumber === 'string' ? raw.nhsNumber.replace(/ /g, '') : null;
+  // Echoed in the acknowledgement, so only text the store can hold (anything else fails CPR04 anyway).
+  return typeof raw.nhsNumber === 'string' && isStorableText(raw.nhsNumber)
+    ? raw.nhsNumber.replace(/ /g, '')
+    : null;
 }
 
 /**
@@ -113,7 +117,7 @@ export function readRecord(
     for (const k of Object.keys(r)) {
       // Only the minimal data set may be shared: anything else is refused, not silently kept.
       if (!RECORD_FIELDS.has(k))
-        throw rule('UNKNOWN_FIELD', `${at}.${k}`, `${k} is not a field CP-IS accepts`);
+        throw rule('UNKNOWN_FIELD', memberPath(at, k), `${memberPath('', k)} is not a field CP-IS accepts`);
     }
     const subject = r.subject;
     if (subject === undefined || subject === null || subject === '')
@@ -233,7 +237,11 @@ function readPlan(raw: unknown, at: string, subject: Subject, today: IsoDate): P
   const p = raw as Record<string, unknown>;
   for (const k of Object.keys(p)) {
     if (!PLAN_FIELDS.has(k))
-      throw rule('UNKNOWN_FIELD', `${at}.${k}`, `${k} is not a plan field CP-IS accepts`);
+      throw rule(
+        'UNKNOWN_FIELD',
+        memberPath(at, k),
+        `${memberPath('', k)} is not a plan field CP-IS accepts`,
+      );
   }
   if (p.type === undefined || p.type === null || p.type === '')
     throw rule('MISSING_FIELD', `${at}.type`, 'the plan type is required');
@@ -348,6 +356,8 @@ function requiredName(v: unknown, field: string, name: string): string {
     throw rule('MISSING_FIELD', field, `${name} is required`);
   if (typeof v !== 'string') throw rule('INVALID_VALUE', field, `${name} must be a string`);
   if (v.length > 100) throw rule('INVALID_VALUE', field, `${name} is longer than 100 characters`);
+  if (!isStorableText(v))
+    throw rule('INVALID_VALUE', field, `${name} contains characters that cannot be stored`);
   return v.trim();
 }
 
@@ -359,6 +369,8 @@ function requiredGivenNames(v: unknown, field: string): string[] {
   return list.map((g, i) => {
     if (typeof g !== 'string' || g.trim() === '')
       throw rule('INVALID_VALUE', `${field}[${i}]`, 'each given name must be a non-empty string');
+    if (!isStorableText(g))
+      throw rule('INVALID_VALUE', `${field}[${i}]`, 'a given name contains characters that cannot be stored');
     return g.trim();
   });
 }
@@ -399,5 +411,7 @@ function optionalString(v: unknown, field: string, max: number): string | null {
   if (typeof v !== 'string') throw rule('INVALID_VALUE', field, `${field.split('.').pop()} must be a string`);
   if (v.length > max)
     throw rule('INVALID_VALUE', field, `${field.split('.').pop()} is longer than ${max} characters`);
+  if (!isStorableText(v))
+    throw rule('INVALID_VALUE', field, `${field.split('.').pop()} contains characters that cannot be stored`);
   return v;
 }

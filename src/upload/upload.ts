@@ -22,6 +22,7 @@ import type { Clock } from '../domain/clock.ts';
 import { type IsoDate, londonDateOf } from '../domain/dates.ts';
 import { isValidNhsNumber, type NhsNumber, nhsNumber } from '../domain/nhs-number.ts';
 import { conflict, OutcomeError, outcome } from '../domain/outcomes.ts';
+import { isStorableText, memberPath, quoted } from '../domain/validate.ts';
 import { postMessage } from '../notify/mailbox.ts';
 import { insertRows } from '../store/bulk.ts';
 import { type Executor, type Tx, transact } from '../store/db.ts';
@@ -201,6 +202,9 @@ async function spoolBody(
   maxBytes: number,
 ): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash('sha256');
+  // Uploads are UTF-8 text: a file in another encoding would otherwise be read with U+FFFD in place
+  // of its letters and applied altered; NUL (UTF-16, or a binary file) cannot be stored at all.
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
   let bytes = 0;
   await pipeline(
     body,
@@ -215,8 +219,28 @@ async function spoolBody(
             `the file is larger than the ${Math.round(maxBytes / 1048576)} MB an upload may be`,
           );
         }
+        const nul = buf.indexOf(0);
+        if (nul >= 0) {
+          throw new UploadSyntaxError(
+            'the file holds a NUL byte: uploads are UTF-8 text (is it UTF-16?)',
+            `at byte ${bytes - buf.length + nul + 1}`,
+          );
+        }
+        try {
+          utf8.decode(buf, { stream: true });
+        } catch {
+          throw new UploadSyntaxError(
+            'the file is not UTF-8 text',
+            `in bytes ${bytes - buf.length + 1} to ${bytes}`,
+          );
+        }
         hash.update(buf);
         yield buf;
+      }
+      try {
+        utf8.decode();
+      } catch {
+        throw new UploadSyntaxError('the file is not UTF-8 text', 'at its end');
       }
     },
     createWriteStream(path, { mode: 0o600 }),
@@ -259,7 +283,9 @@ async function readStructure(req: UploadRequest, path: string): Promise<Structur
         if (e.value !== RECORDS_STREAMED) throw new UploadSyntaxError('records must be an array');
         sawRecords = true;
       } else if (e.key === 'sequence') {
-        if (req.sequence !== undefined && String(e.value) !== req.sequence) {
+        // Only a number or a string can agree with the query (String() of a deeply nested array overflows the stack).
+        const given = typeof e.value === 'number' || typeof e.value === 'string' ? String(e.value) : null;
+        if (req.sequence !== undefined && given !== req.sequence) {
           throw fileRefusal('CPF01', 400, 'the sequence in the body and in the query disagree', 'sequence');
         }
         sequence = e.value;
@@ -272,8 +298,8 @@ async function readStructure(req: UploadRequest, path: string): Promise<Structur
         throw fileRefusal(
           'CPF01',
           400,
-          `"${e.key}" is not a member of an upload (sequence, mode, records)`,
-          e.key,
+          `${quoted(e.key)} is not a member of an upload (sequence, mode, records)`,
+          memberPath('', e.key),
         );
       }
     }
@@ -286,7 +312,12 @@ async function readStructure(req: UploadRequest, path: string): Promise<Structur
         const known: readonly string[] = [...CSV_COLUMNS, ...CSV_OPTIONAL_COLUMNS];
         const unknown = columns.filter((c) => !known.includes(c));
         if (unknown.length)
-          throw fileRefusal('CPF01', 400, `unknown CSV column(s): ${unknown.join(', ')}`, 'header');
+          throw fileRefusal(
+            'CPF01',
+            400,
+            `unknown CSV column(s): ${unknown.map((c) => memberPath('', c)).join(', ')}`,
+            'header',
+          );
         if (missing.length)
           throw fileRefusal('CPF01', 400, `missing CSV column(s): ${missing.join(', ')}`, 'header');
         if (new Set(columns).size !== columns.length)
@@ -751,7 +782,7 @@ async function processChunk(
 
 function rawLocalId(raw: unknown): string | null {
   const v = raw && typeof raw === 'object' ? (raw as RawRecord).localId : undefined;
-  return typeof v === 'string' && v !== '' ? v.slice(0, 100) : null;
+  return typeof v === 'string' && v !== '' && isStorableText(v) ? v.slice(0, 100) : null;
 }
 
 /** Keys in the contract's order, so acknowledgements read the same every time. */

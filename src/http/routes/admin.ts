@@ -22,6 +22,7 @@ import {
 } from '../../directory/directory.ts';
 import { SETTINGS, type Setting } from '../../directory/types.ts';
 import { invalidValue, notFound } from '../../domain/outcomes.ts';
+import { memberPath, STORABLE_PATTERN } from '../../domain/validate.ts';
 import { adminDispatch } from '../../notify/admin.ts';
 import { unknownOrganisations } from '../../notify/dispatch.ts';
 import { principalOf } from '../auth.ts';
@@ -115,9 +116,9 @@ const OdsParams = Type.Object({ odsCode: Type.String() });
 const LaParams = Type.Object({ laCode: Type.String() });
 const ListOrgsQuery = Type.Object(
   {
-    setting: Type.Optional(Type.String()),
-    parent: Type.Optional(Type.String()),
-    after: Type.Optional(Type.String()),
+    setting: Type.Optional(Type.String({ pattern: STORABLE_PATTERN })),
+    parent: Type.Optional(Type.String({ pattern: STORABLE_PATTERN })),
+    after: Type.Optional(Type.String({ pattern: STORABLE_PATTERN })),
     limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
   },
   { additionalProperties: false },
@@ -129,7 +130,8 @@ function dispatchForce(body: unknown): boolean {
   if (typeof body !== 'object' || Array.isArray(body))
     throw invalidValue('body', 'the body must be an object');
   for (const k of Object.keys(body))
-    if (k !== 'force') throw invalidValue(k, `${k} is not a recognised field`);
+    if (k !== 'force')
+      throw invalidValue(memberPath('', k), `${memberPath('', k)} is not a recognised field`);
   const force = (body as { force?: unknown }).force;
   if (force !== undefined && typeof force !== 'boolean')
     throw invalidValue('force', 'force must be true or false');
@@ -236,7 +238,7 @@ export function adminRoutes(app: FastifyInstance, deps: HttpDeps): void {
     { config: ADMIN, schema: { params: LaParams, body: LocalAuthorityBody } },
     async (req, reply) => {
       const r = await adminPutLocalAuthority(
-        { ...adminDeps, allowHttpWebhooks: deps.mode === 'demo' },
+        { ...adminDeps, allowHttpWebhooks: deps.mode === 'demo', secrets: deps.secrets },
         principalOf(req),
         req.params.laCode,
         req.body,

@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { notFound } from '../../domain/outcomes.ts';
+import { isStorableText, quoted } from '../../domain/validate.ts';
 import { auditEventBundle, capabilityStatement, careTeamBundle, flagBundle } from '../../query/fhir.ts';
 import {
   decideMode,
@@ -30,7 +31,8 @@ import type { HttpDeps } from '../deps.ts';
 import { FHIR_JSON } from '../errors.ts';
 
 export const FHIR_BASE = '/FHIR/R4';
-const HEALTH = { allow: ['health-user', 'health-system'] as const };
+// Refusals here are audited by the onSend hook below, with the request's NHS number.
+const HEALTH = { allow: ['health-user', 'health-system'] as const, auditsRefusals: true };
 const PUBLIC = { allow: 'public' as const };
 
 const VERSION = (
@@ -40,7 +42,9 @@ const VERSION = (
 function httpFacts(req: FastifyRequest): HttpFacts {
   let requestId: string | null = null;
   try {
-    requestId = headerText(req.headers, HEADERS.requestId)?.slice(0, 100) ?? null;
+    const given = headerText(req.headers, HEADERS.requestId)?.slice(0, 100);
+    // Kept as sent when the audit trail can hold it (a %00 decodes to NUL, which it cannot), else escaped.
+    if (given !== undefined) requestId = isStorableText(given) ? given : quoted(given);
   } catch {
     requestId = null;
   }

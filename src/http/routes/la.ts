@@ -4,6 +4,7 @@ import { type Static, Type } from 'typebox';
 import { auditActor } from '../../auth/principal.ts';
 import { londonDateOf } from '../../domain/dates.ts';
 import { conflict, invalidValue, notFound } from '../../domain/outcomes.ts';
+import { isStorableText, memberPath, STORABLE_PATTERN } from '../../domain/validate.ts';
 import {
   changeEpisode,
   type EpisodeChange,
@@ -51,9 +52,9 @@ function systemViewer(req: FastifyRequest): InboxViewer {
 const EpisodeBody = Type.Object(
   {
     version: Type.Integer(),
-    state: Type.Optional(Type.String()),
-    reason: Type.Optional(Type.String({ maxLength: 2000 })),
-    team: Type.Optional(Type.String({ maxLength: 200 })),
+    state: Type.Optional(Type.String({ maxLength: 100, pattern: STORABLE_PATTERN })),
+    reason: Type.Optional(Type.String({ maxLength: 2000, pattern: STORABLE_PATTERN })),
+    team: Type.Optional(Type.String({ maxLength: 200, pattern: STORABLE_PATTERN })),
   },
   { additionalProperties: false },
 );
@@ -62,7 +63,8 @@ const MailboxQuery = Type.Object(
   { limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}$' })) },
   { additionalProperties: false },
 );
-const IdParams = Type.Object({ id: Type.String() });
+// Ids are UUIDs, but anything else is still answered (404) and audited: only text the trail can hold.
+const IdParams = Type.Object({ id: Type.String({ pattern: STORABLE_PATTERN }) });
 
 export function laRoutes(app: FastifyInstance, deps: HttpDeps): void {
   // Uploads read the body as a stream (files may hold the whole national cohort), so this scope
@@ -83,7 +85,12 @@ export function laRoutes(app: FastifyInstance, deps: HttpDeps): void {
       const query = req.query as Record<string, string>;
       for (const k of Object.keys(query)) {
         if (k !== 'sequence' && k !== 'mode')
-          throw fileRefusal('CPF01', 400, `${k} is not a parameter of an upload`, k);
+          throw fileRefusal(
+            'CPF01',
+            400,
+            `${memberPath('', k)} is not a parameter of an upload`,
+            memberPath('', k),
+          );
       }
       const result = await receiveUpload(
         {
@@ -142,9 +149,15 @@ export function laRoutes(app: FastifyInstance, deps: HttpDeps): void {
   // Episodes: the inbox the portal shows, for an LA's own case system (issue 9 §3).
   app.get('/la/v1/episodes', { config: LA }, async (req) => {
     const q = (req.query ?? {}) as Record<string, unknown>;
-    for (const k of Object.keys(q)) {
+    for (const [k, v] of Object.entries(q)) {
       if (!['state', 'queue', 'pattern', 'from', 'to', 'page', 'pageSize'].includes(k))
-        throw invalidValue(k, `${k} is not a parameter of the episode listing`);
+        throw invalidValue(
+          memberPath('', k),
+          `${memberPath('', k)} is not a parameter of the episode listing`,
+        );
+      // A repeated parameter would otherwise be dropped without a word, widening the listing.
+      if (typeof v !== 'string') throw invalidValue(k, `${k} must be given once`);
+      if (!isStorableText(v)) throw invalidValue(k, `${k} contains characters that cannot be stored`);
     }
     const { filters, errors } = readFilters(q);
     if (errors.length) throw invalidValue(errors[0]!, `${errors[0]} is not a valid filter value`);
