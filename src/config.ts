@@ -20,6 +20,21 @@ export interface Config {
   demoSeed: number;
   logLevel: string;
   portal: PortalConfig;
+  limits: LimitsConfig;
+  /** Encrypts secrets kept in the store (LA webhook secrets); null: a key kept in the data directory. */
+  secretKey: string | null;
+  /** PEM (PKCS#8) Ed25519 key that signs audit checkpoints; null: demo mode keeps one in the data directory. */
+  checkpointKeyFile: string | null;
+}
+
+/** Protection against floods: per-client request rates and back-pressure when the process is overloaded. */
+export interface LimitsConfig {
+  /** Requests a minute from one client (a token's client or user; an address without one); 0: no limit. */
+  requestsPerMinute: number;
+  /** Answer 503 with Retry-After instead of queueing when the event loop lags this much (ms); 0: never. */
+  maxEventLoopDelayMs: number;
+  /** Answer 503 with Retry-After when the JavaScript heap holds more than this (MB); 0: never. */
+  maxHeapMb: number;
 }
 
 /** The web portal: where it is reached, how people sign in, how long a session lasts. */
@@ -100,6 +115,27 @@ export const ENVIRONMENT: ReadonlyArray<[string, string, string]> = [
     '(unset)',
     'portal: at least 32 characters; encrypts patient references in URLs. Unset: a key in the data directory (set it when several processes share PostgreSQL)',
   ],
+  [
+    'CPIS_SECRET_KEY',
+    '(unset)',
+    'at least 32 characters; encrypts LA webhook secrets in the store. Unset: a key in the data directory (set it when several processes share PostgreSQL)',
+  ],
+  [
+    'CPIS_RATE_LIMIT_PER_MINUTE',
+    '6000',
+    'requests a minute from one client (token or, without one, address) before 429 with Retry-After; 0: no limit',
+  ],
+  [
+    'CPIS_MAX_EVENT_LOOP_DELAY_MS',
+    '1000 (demo: 0)',
+    'answer 503 with Retry-After while the event loop lags more than this; 0: never (the demo is off: the embedded store runs queries on the event loop)',
+  ],
+  ['CPIS_MAX_HEAP_MB', '0', 'answer 503 with Retry-After while the heap holds more than this; 0: never'],
+  [
+    'CPIS_CHECKPOINT_KEY_FILE',
+    '(unset)',
+    'PEM Ed25519 private key that signs audit checkpoints; unset: demo mode keeps one in the data directory (set it when several processes share PostgreSQL), production publishes none',
+  ],
   ['CPIS_URL', 'http://HOST:PORT', 'CLI: the running service to talk to'],
   [
     'CPIS_TOKEN',
@@ -166,6 +202,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('CPIS_PORTAL_SECRET', 'must be at least 32 characters');
   }
 
+  const secretKey = env.CPIS_SECRET_KEY || null;
+  if (secretKey !== null && secretKey.length < 32) {
+    throw new ConfigError('CPIS_SECRET_KEY', 'must be at least 32 characters');
+  }
+
   const databaseUrl = env.DATABASE_URL || null;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL', 'must be a postgres:// URL');
@@ -190,6 +231,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxSessionHours: int('CPIS_SESSION_MAX_HOURS', env.CPIS_SESSION_MAX_HOURS, 12, 1, 24),
       secret: portalSecret,
     },
+    limits: {
+      requestsPerMinute: int(
+        'CPIS_RATE_LIMIT_PER_MINUTE',
+        env.CPIS_RATE_LIMIT_PER_MINUTE,
+        6000,
+        0,
+        10_000_000,
+      ),
+      maxEventLoopDelayMs: int(
+        'CPIS_MAX_EVENT_LOOP_DELAY_MS',
+        env.CPIS_MAX_EVENT_LOOP_DELAY_MS,
+        mode === 'production' ? 1000 : 0,
+        0,
+        600_000,
+      ),
+      maxHeapMb: int('CPIS_MAX_HEAP_MB', env.CPIS_MAX_HEAP_MB, 0, 0, 1_000_000),
+    },
+    secretKey,
+    checkpointKeyFile: env.CPIS_CHECKPOINT_KEY_FILE ? resolve(env.CPIS_CHECKPOINT_KEY_FILE) : null,
   };
 }
 

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { Logger } from 'pino';
 import { expect } from 'vitest';
 import { type Service, startService } from '../src/app.ts';
 import type { Persona } from '../src/auth/claims.ts';
@@ -87,6 +88,8 @@ export interface TestAppOptions {
   scheduler?: boolean;
   /** Listen on a free loopback port (for browser tests); `service.url` is then its address. */
   listen?: boolean;
+  /** The service's logger (default: the configured one, silent). */
+  logger?: Logger;
 }
 
 export async function buildTestApp(engine: Engine, opts: TestAppOptions = {}): Promise<TestApp> {
@@ -96,6 +99,9 @@ export async function buildTestApp(engine: Engine, opts: TestAppOptions = {}): P
     CPIS_LOG_LEVEL: 'silent',
     CPIS_DATA_DIR: dataDir,
     CPIS_DEMO_PEOPLE: String(opts.demoPeople ?? 200),
+    // Tests make thousands of calls as one client: the rate limit and back-pressure have their own tests.
+    CPIS_RATE_LIMIT_PER_MINUTE: '0',
+    CPIS_MAX_EVENT_LOOP_DELAY_MS: '0',
     ...(opts.listen ? { PORT: '0', HOST: '127.0.0.1' } : {}),
     ...(opts.mode === 'production'
       ? {
@@ -121,6 +127,7 @@ export async function buildTestApp(engine: Engine, opts: TestAppOptions = {}): P
     tickOnClockChange: false,
     scheduler: opts.scheduler ?? true,
     ...(opts.demographics ? { demographics: opts.demographics } : {}),
+    ...(opts.logger ? { logger: opts.logger } : {}),
   });
   // Let the start-up tick (yesterday's batches, retention) finish before any test begins, so
   // its messages do not land in the middle of one (as a heartbeat once did, onto a webhook).

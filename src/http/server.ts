@@ -4,12 +4,18 @@
  * NHS number or a token.
  */
 import { randomUUID } from 'node:crypto';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
+import underPressure from '@fastify/under-pressure';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { Principal } from '../auth/principal.ts';
+import type { LimitsConfig } from '../config.ts';
+import { OutcomeError, outcome, unavailable } from '../domain/outcomes.ts';
 import { registerAuth } from './auth.ts';
 import type { HttpDeps } from './deps.ts';
-import { registerErrorHandling } from './errors.ts';
+import { frameworkErrorHandler, registerErrorHandling } from './errors.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { devRoutes } from './routes/dev.ts';
 import { laRoutes } from './routes/la.ts';
@@ -18,6 +24,7 @@ import { systemRoutes } from './routes/system.ts';
 export interface HttpOptions {
   logger: Logger;
   isReady: () => boolean;
+  limits: LimitsConfig;
   /** Further route groups from later capabilities (uploads, FHIR, mailbox...), registered in order. */
   routes?: ReadonlyArray<(app: FastifyInstance, deps: HttpDeps) => void>;
 }
@@ -43,6 +50,8 @@ export async function buildHttp(deps: HttpDeps, opts: HttpOptions): Promise<Fast
     },
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
+    // Fastify's own early refusals (a path that is not UTF-8, a parameter too long) as OperationOutcomes.
+    frameworkErrors: frameworkErrorHandler,
     forceCloseConnections: true,
   });
 
@@ -77,7 +86,8 @@ export async function buildHttp(deps: HttpDeps, opts: HttpOptions): Promise<Fast
   });
 
   registerErrorHandling(app);
-  registerAuth(app, deps.verifier);
+  await registerProtection(app, deps, opts.limits);
+  registerAuth(app, deps);
 
   systemRoutes(app, deps, opts.isReady);
   if (deps.mode === 'demo') devRoutes(app, deps);
@@ -87,4 +97,76 @@ export async function buildHttp(deps: HttpDeps, opts: HttpOptions): Promise<Fast
 
   await app.ready();
   return app;
+}
+
+/** Seconds a client is told to wait when the process is overloaded. */
+const PRESSURE_RETRY_AFTER_S = 5;
+
+/**
+ * What protects the service from a flood, on every route: security headers (the portal sets its
+ * own stricter page policy over these), back-pressure that answers 503 with Retry-After instead of
+ * queueing without bound, and a per-client request rate answered 429 with Retry-After. The rate is
+ * counted per verified caller (so one trust's busy system cannot use up another's allowance, and a
+ * forged token cannot spend someone else's), and per address for callers without a token.
+ */
+async function registerProtection(app: FastifyInstance, deps: HttpDeps, limits: LimitsConfig): Promise<void> {
+  await app.register(helmet, {
+    // Answers of the API are data, never pages: nothing may load, frame or submit from them.
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'none'"],
+      },
+    },
+    // Browsers ignore HSTS over plain HTTP; in production TLS ends in front of the service and the
+    // header tells browsers never to try plain HTTP for a year.
+    strictTransportSecurity: deps.mode === 'production' ? { maxAge: 31_536_000 } : false,
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+
+  if (limits.maxEventLoopDelayMs > 0 || limits.maxHeapMb > 0) {
+    await app.register(underPressure, {
+      maxEventLoopDelay: limits.maxEventLoopDelayMs,
+      maxHeapUsedBytes: limits.maxHeapMb * 1024 * 1024,
+      retryAfter: PRESSURE_RETRY_AFTER_S,
+      pressureHandler: async (req, reply, type) => {
+        req.log.warn({ type }, 'refused a request: the service is overloaded');
+        reply.header('retry-after', String(PRESSURE_RETRY_AFTER_S));
+        throw unavailable(
+          `the service is overloaded; try again in ${PRESSURE_RETRY_AFTER_S} seconds (the request was not carried out)`,
+        );
+      },
+    });
+  }
+
+  if (limits.requestsPerMinute > 0) {
+    await app.register(rateLimit, {
+      global: true,
+      max: limits.requestsPerMinute,
+      timeWindow: 60_000,
+      // After authentication, so the key is a verified caller.
+      hook: 'preHandler',
+      keyGenerator: (req) => clientKey(req.principal, req.ip),
+      errorResponseBuilder: (_req, ctx) =>
+        new OutcomeError(
+          outcome(
+            'throttled',
+            `too many requests from this client: at most ${ctx.max} a minute; try again in ${ctx.after} (the request was not carried out)`,
+          ),
+        ),
+    });
+  }
+}
+
+function clientKey(p: Principal | null, ip: string): string {
+  if (!p) return `ip:${ip}`;
+  switch (p.kind) {
+    case 'health-user':
+      return `user:${p.sdsUserId}`;
+    default:
+      return `client:${p.kind}:${p.clientId}`;
+  }
 }

@@ -22,6 +22,7 @@ import type { HealthUser } from '../auth/principal.ts';
 import { mountStandInIdp, type StandInIdp } from '../auth/standin-idp.ts';
 import { getLocalAuthority, getOrganisation } from '../directory/directory.ts';
 import { formatNhsNumber } from '../domain/nhs-number.ts';
+import { OutcomeError } from '../domain/outcomes.ts';
 import type { HttpDeps } from '../http/deps.ts';
 import type { InboxViewer } from '../inbox/inbox.ts';
 import type { HttpFacts } from '../query/service.ts';
@@ -226,6 +227,22 @@ async function errorPage(err: FastifyError, req: FastifyRequest, reply: FastifyR
       [
         'The form was out of date or did not come from this service, so nothing was done.',
         'Go back to the page, reload it and try again.',
+      ],
+      { href: '/search', text: 'Go to the search' },
+    );
+  }
+  if (err instanceof OutcomeError && (err.status === 429 || err.status === 503)) {
+    // Too many requests, or the service is overloaded: nothing was done, and saying when to try
+    // again is more use than a generic error. Retry-After is already on the answer.
+    const wait = String(reply.getHeader('retry-after') ?? '60');
+    return messagePage(
+      req,
+      reply,
+      err.status,
+      err.status === 429 ? 'Too many requests' : 'The service is busy',
+      [
+        `Nothing was done. Wait ${wait} seconds, then try again.`,
+        'If you need to know about a safeguarding concern now, call the local authority.',
       ],
       { href: '/search', text: 'Go to the search' },
     );
