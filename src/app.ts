@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { CheckpointSigner, checkpointJob } from './audit/checkpoint.ts';
 import { cachingVerifier } from './auth/cache.ts';
 import { DemoTokenService, remoteVerifier, type TokenVerifier } from './auth/tokens.ts';
 import type { Config } from './config.ts';
@@ -31,6 +32,7 @@ import { Scheduler } from './scheduler.ts';
 import { openStore, type Store, type StoreConfig } from './store/db.ts';
 import { maintenanceJob } from './store/maintenance.ts';
 import { migrateToLatest } from './store/migrate.ts';
+import { SecretBox, sealPlainSecrets } from './store/secret-box.ts';
 import { MidFileHold } from './upload/hold.ts';
 import { retentionJob } from './upload/retention.ts';
 import { sweepOrphanSpools } from './upload/spool.ts';
@@ -95,6 +97,10 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     undo.push(() => store.close());
     const migrated = await migrateToLatest(store.db);
     if (migrated.applied.length) logger.info({ applied: migrated.applied }, 'migrations applied');
+    // Secrets in the store are sealed; any left in plain text by an earlier version are sealed now.
+    const secrets = await SecretBox.open(config.secretKey, config.dataDir);
+    const sealed = await sealPlainSecrets(store.db, secrets);
+    if (sealed) logger.info({ sealed }, 'sealed webhook secrets stored in plain text');
     // Upload bodies left on disk by a process that died mid-file (their transactions rolled back).
     const orphans = await sweepOrphanSpools();
     if (orphans) logger.info({ removed: orphans }, 'removed upload spools left by a stopped process');
@@ -114,6 +120,8 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     }
     // A token verified once is remembered until it expires (signature checks dominate a query's cost).
     verifier = cachingVerifier(verifier);
+    // The key that signs audit checkpoints (demo: kept in the data directory; production: CPIS_CHECKPOINT_KEY_FILE).
+    const checkpointSigner = CheckpointSigner.forConfig(config);
 
     // 4. Demographics: the local register or the PDS FHIR API, switchable off in demo mode.
     const demographics = new SwitchableDemographics(opts.demographics ?? demographicsFor(config));
@@ -144,9 +152,11 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
         retentionJob(store.db),
         episodesJob(store.db),
         dispatchJob(store.db),
-        webhookJob(store.db, opts.pushSink ?? new HttpPushSink()),
+        webhookJob(store.db, opts.pushSink ?? new HttpPushSink(), secrets),
         maintenanceJob(store.db, store.engine),
         sessionPurgeJob(store.db, config.portal.idleSeconds * 1000),
+        // Last, so a checkpoint covers what the jobs before it logged in the same tick.
+        ...(checkpointSigner ? [checkpointJob(store.db, checkpointSigner)] : []),
       ],
       logger,
       opts.schedulerIntervalMs,
@@ -181,11 +191,14 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       verifier,
       demoTokens,
       query,
+      secrets,
       portal,
+      checkpointSigner,
     };
     const http = await buildHttp(deps, {
       logger,
       isReady: () => ready,
+      limits: config.limits,
       routes: [fhirRoutes, auditRoutes, portalRoutes],
     });
     undo.push(() => http.close());

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engines } from '../../test/engines.ts';
 import { admin, buildTestApp, la, T0, type TestApp } from '../../test/helper.ts';
+import { sealPlainSecrets, webhookSecretBinding } from '../store/secret-box.ts';
 import { signature } from './webhook.ts';
 
 const BHAM = 'E08000025';
@@ -248,6 +249,85 @@ describe.each(engines())('messages to local authorities on %s', (engine) => {
         .json()
         .messages.map((m: { id: string }) => m.id);
       expect(listed).toContain(pushed.id);
+    });
+
+    it('keeps the secret sealed at rest and bound to its LA: a copy in another row signs nothing', async () => {
+      const db = t.service.store.db;
+      const stored = async (code: string) =>
+        (
+          await db
+            .selectFrom('local_authority')
+            .select('webhook_secret')
+            .where('la_code', '=', code)
+            .executeTakeFirstOrThrow()
+        ).webhook_secret!;
+      const leeds = await stored(LEEDS);
+      expect(leeds).toMatch(/^enc:v1:/);
+      expect(leeds).not.toContain(secret);
+      expect(leeds).not.toContain(Buffer.from(secret).toString('base64url').slice(0, 20));
+
+      // Someone with database rights copies Leeds's sealed secret into Sandwell's row.
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/cpis`;
+      await t.as(admin).put(`/admin/v1/local-authorities/${SANDWELL}`, {
+        name: 'Sandwell Metropolitan Borough Council',
+        officeHoursPhone: '0121 569 3100',
+        emergencyDutyPhone: '07700 900131',
+        webhook: { url, secret: 'sandwell-own-secret-of-32-characters-or-more' },
+      });
+      await db
+        .updateTable('local_authority')
+        .set({ webhook_secret: leeds })
+        .where('la_code', '=', SANDWELL)
+        .execute();
+      received = [];
+      failuresLeft = 0;
+      const before = (await t.as(la(SANDWELL)).get('/la/v1/mailbox')).json().messages.length;
+      await upload(SANDWELL, [
+        {
+          subject: 'child',
+          nhsNumber: '9990000026',
+          familyName: 'JONES',
+          givenNames: ['Amy'],
+          birthDate: '2020-02-02',
+          plans: [{ type: 'CPP', startDate: '2026-10-01' }],
+        },
+      ]);
+      await t.service.scheduler.tick();
+      // Nothing was pushed, the failure says why and it will be tried again; the mailbox has the message.
+      expect(received).toHaveLength(0);
+      const delivery = await db
+        .selectFrom('webhook_delivery')
+        .select(['last_error', 'given_up_at', 'delivered_at'])
+        .where('la_code', '=', SANDWELL)
+        .orderBy('next_attempt_at', 'desc')
+        .executeTakeFirstOrThrow();
+      expect(delivery.last_error).toMatch(/cannot be decrypted.*CPIS_SECRET_KEY/);
+      expect(delivery.given_up_at).toBeNull();
+      expect(delivery.delivered_at).toBeNull();
+      expect((await t.as(la(SANDWELL)).get('/la/v1/mailbox')).json().messages.length).toBe(before + 1);
+      await t.as(admin).put(`/admin/v1/local-authorities/${SANDWELL}`, {
+        name: 'Sandwell Metropolitan Borough Council',
+        officeHoursPhone: '0121 569 3100',
+        emergencyDutyPhone: '07700 900131',
+      });
+    });
+
+    it('seals a secret an earlier version stored in plain text, at start-up, and still signs with it', async () => {
+      const db = t.service.store.db;
+      await db
+        .updateTable('local_authority')
+        .set({ webhook_secret: secret })
+        .where('la_code', '=', LEEDS)
+        .execute();
+      expect(await sealPlainSecrets(db, t.service.deps.secrets)).toBe(1);
+      expect(await sealPlainSecrets(db, t.service.deps.secrets)).toBe(0);
+      const row = await db
+        .selectFrom('local_authority')
+        .select('webhook_secret')
+        .where('la_code', '=', LEEDS)
+        .executeTakeFirstOrThrow();
+      expect(row.webhook_secret).toMatch(/^enc:v1:/);
+      expect(t.service.deps.secrets.open(row.webhook_secret!, webhookSecretBinding(LEEDS))).toBe(secret);
     });
 
     it('refuses a webhook without a long enough secret or with a bad URL', async () => {

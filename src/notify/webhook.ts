@@ -14,6 +14,7 @@ import { createHmac } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Job } from '../scheduler.ts';
 import { type Executor, transact } from '../store/db.ts';
+import { type SecretBox, SecretUnreadable, webhookSecretBinding } from '../store/secret-box.ts';
 import { readMessage } from './mailbox.ts';
 
 export interface PushRequest {
@@ -81,7 +82,7 @@ export function backoffMs(attempts: number): number {
   return Math.min(3_600_000, 30_000 * 2 ** Math.max(0, attempts - 1));
 }
 
-export function webhookJob(db: Executor, sink: PushSink): Job {
+export function webhookJob(db: Executor, sink: PushSink, secrets: SecretBox): Job {
   return {
     name: 'webhook-delivery',
     async run(now) {
@@ -113,6 +114,16 @@ export function webhookJob(db: Executor, sink: PushSink): Job {
         for (const c of claimed) {
           const finish = (set: Record<string, unknown>) =>
             db.updateTable('webhook_delivery').set(set).where('message_id', '=', c.message_id).execute();
+          const failAttempt = (status: number | null, error: string) => {
+            failed++;
+            return finish({
+              last_status: status,
+              last_error: error.slice(0, 500),
+              ...(c.attempts >= MAX_ATTEMPTS
+                ? { given_up_at: now }
+                : { next_attempt_at: new Date(now.getTime() + backoffMs(c.attempts)) }),
+            });
+          };
           if (c.acknowledged || !c.webhook_url || !c.webhook_secret) {
             await finish({
               given_up_at: now,
@@ -126,9 +137,18 @@ export function webhookJob(db: Executor, sink: PushSink): Job {
             continue;
           }
           const { acknowledgedAt: _a, ...payload } = message;
+          let secret: string;
+          try {
+            secret = secrets.open(c.webhook_secret, webhookSecretBinding(c.la_code));
+          } catch (err) {
+            // A key changed under the service: try again later (the message is in the mailbox anyway).
+            if (!(err instanceof SecretUnreadable)) throw err;
+            await failAttempt(null, err.message);
+            continue;
+          }
           const result = await sink.push({
             url: c.webhook_url,
-            secret: c.webhook_secret,
+            secret,
             messageId: c.message_id,
             body: JSON.stringify(payload),
           });
@@ -136,14 +156,7 @@ export function webhookJob(db: Executor, sink: PushSink): Job {
             delivered++;
             await finish({ delivered_at: now, last_status: result.status ?? null, last_error: null });
           } else {
-            failed++;
-            await finish({
-              last_status: result.status ?? null,
-              last_error: (result.error ?? 'failed').slice(0, 500),
-              ...(c.attempts >= MAX_ATTEMPTS
-                ? { given_up_at: now }
-                : { next_attempt_at: new Date(now.getTime() + backoffMs(c.attempts)) }),
-            });
+            await failAttempt(result.status ?? null, result.error ?? 'failed');
           }
         }
       }

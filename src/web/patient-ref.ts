@@ -5,9 +5,8 @@
  * with someone else, kept after signing out or used in another role opens nothing.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { FindNote } from '../query/portal.ts';
+import { keyFromDataDir } from '../store/key-file.ts';
 
 export interface PatientRefContent {
   nhsNumber: string;
@@ -28,22 +27,7 @@ export class PatientRefs {
   /** A key from a configured secret (several processes share it), or one kept in the data directory. */
   static async open(secret: string | null, dataDir: string, maxAgeMs: number): Promise<PatientRefs> {
     if (secret) return new PatientRefs(createHash('sha256').update(secret).digest(), maxAgeMs);
-    const dir = join(dataDir, 'keys');
-    const file = join(dir, 'portal-ref.key');
-    let key: Buffer;
-    try {
-      key = Buffer.from((await readFile(file, 'utf8')).trim(), 'base64url');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      key = randomBytes(32);
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      await writeFile(file, key.toString('base64url'), { mode: 0o600, flag: 'wx' }).catch(async (e) => {
-        // Another process made it first: use theirs.
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        key = Buffer.from((await readFile(file, 'utf8')).trim(), 'base64url');
-      });
-    }
-    return new PatientRefs(key, maxAgeMs);
+    return new PatientRefs(await keyFromDataDir(dataDir, 'portal-ref.key'), maxAgeMs);
   }
 
   seal(content: PatientRefContent, binding: string, nowMs: number): string {
