@@ -11,6 +11,8 @@ import { notifications } from './migrations/0004_notifications.ts';
 import { patterns } from './migrations/0005_patterns.ts';
 import { portal } from './migrations/0006_portal.ts';
 import { laPortal } from './migrations/0007_la_portal.ts';
+import { auditCheckpoints } from './migrations/0008_audit_checkpoints.ts';
+import { retention } from './migrations/0009_retention.ts';
 
 export interface Migration {
   name: string;
@@ -26,6 +28,8 @@ export const MIGRATIONS: readonly Migration[] = [
   patterns,
   portal,
   laPortal,
+  auditCheckpoints,
+  retention,
 ];
 
 const provider: MigrationProvider = {

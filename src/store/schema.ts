@@ -87,6 +87,22 @@ export interface AuditHeadTable {
   hash: string;
 }
 
+export interface AuditCheckpointTable {
+  tree_size: number;
+  root_hash: string;
+  published_at: Timestamp;
+  key_id: string;
+  signature: string;
+  /** The tree's right edge: its perfect subtrees' hashes (hex), largest first. */
+  frontier: unknown;
+}
+
+export interface AuditMerkleNodeTable {
+  level: number;
+  idx: number;
+  hash: string;
+}
+
 export interface LaRecordTable {
   la_code: string;
   nhs_number: string;
@@ -234,6 +250,12 @@ export interface LaEpisodeEventTable {
   detail: unknown;
 }
 
+export interface AccessSubjectTable {
+  nhs_number: string;
+  /** The day the retention job first found no plan for the child (IsoDate), or null. */
+  plans_gone_on: string | null;
+}
+
 export interface Database {
   person: PersonTable;
   organisation: OrganisationTable;
@@ -242,6 +264,9 @@ export interface Database {
   web_session: WebSessionTable;
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
+  audit_checkpoint: AuditCheckpointTable;
+  audit_merkle_node: AuditMerkleNodeTable;
+  access_subject: AccessSubjectTable;
   la_record: LaRecordTable;
   la_plan: LaPlanTable;
   upload: UploadTable;

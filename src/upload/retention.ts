@@ -1,11 +1,13 @@
 /**
  * The daily retention job (CPIS.md §5): once a day by the service clock (Europe/London), plans past
  * their last visible day or their delete date are purged from the live store, with records left
- * empty. The audit trail keeps what happened.
+ * empty; then acknowledged mailbox messages and access history past their keeping time
+ * (src/notify/retention.ts). The audit trail keeps what happened.
  */
 import { sql } from 'kysely';
 import { appendAudit } from '../audit/log.ts';
-import { londonDateOf } from '../domain/dates.ts';
+import { londonDateOf, londonMidnight } from '../domain/dates.ts';
+import { purgeHistory } from '../notify/retention.ts';
 import type { Job } from '../scheduler.ts';
 import { type Executor, transact } from '../store/db.ts';
 import { purgeExpired } from './records.ts';
@@ -36,13 +38,22 @@ export function retentionJob(db: Executor): Job {
           .executeTakeFirstOrThrow();
         // Once per London day; a date that differs either way (a demo clock moved back) runs it again.
         if ((last.value as string) === today) return null;
-        const purged = await purgeExpired(trx, today);
+        const lastDay = last.value as string;
+        // Look-ups since the last run (all of them the first time; a clock moved back: since now).
+        const since =
+          lastDay === '1970-01-01'
+            ? new Date(0)
+            : new Date(Math.min(londonMidnight(lastDay).getTime(), now.getTime()));
+        const purged = {
+          ...(await purgeExpired(trx, today)),
+          ...(await purgeHistory(trx, now, today, since)),
+        };
         await trx
           .updateTable('service_state')
           .set({ value: JSON.stringify(today), updated_at: now })
           .where('key', '=', STATE_KEY)
           .execute();
-        if (purged.plans === 0 && purged.records === 0) return null;
+        if (Object.values(purged).every((n) => n === 0)) return null;
         await appendAudit(trx, now, [
           {
             category: 'system',
