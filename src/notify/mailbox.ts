@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { appendAudit } from '../audit/log.ts';
+import { type AuditEntryInput, appendAudit } from '../audit/log.ts';
 import type { Executor, Tx } from '../store/db.ts';
 import type { MailboxMessageTable } from '../store/schema.ts';
 
@@ -114,24 +114,40 @@ export async function laReadMessage(
   id: string,
 ): Promise<MailboxMessage | null> {
   const message = await readMessage(deps.db, laCode, id);
-  if (message) {
-    const now = deps.clock.now();
-    await deps.db.transaction().execute((trx) =>
-      appendAudit(trx, now, [
-        {
-          category: 'mailbox',
-          action: 'mailbox.read',
-          outcome: 'success',
-          actor,
-          detail: { laCode, messageId: id, type: message.type },
-        },
-      ]),
-    );
-  }
+  const now = deps.clock.now();
+  // Audited either way: a read of a message not in this LA's mailbox may be a try at another LA's.
+  await deps.db.transaction().execute((trx) =>
+    appendAudit(trx, now, [
+      message
+        ? {
+            category: 'mailbox',
+            action: 'mailbox.read',
+            outcome: 'success',
+            actor,
+            detail: { laCode, messageId: id, type: message.type },
+          }
+        : notInMailbox('mailbox.read', actor, laCode, id),
+    ]),
+  );
   return message;
 }
 
-/** An LA acknowledging one of its messages, audited. */
+function notInMailbox(
+  action: string,
+  actor: Record<string, unknown>,
+  laCode: string,
+  id: string,
+): AuditEntryInput {
+  return {
+    category: 'access-denied',
+    action,
+    outcome: 'refused',
+    actor,
+    detail: { laCode, messageId: id, reason: "not a message in this local authority's mailbox" },
+  };
+}
+
+/** An LA acknowledging one of its messages, audited (and a try at one not in its mailbox). */
 export async function laAcknowledgeMessage(
   deps: { db: Executor; clock: { now(): Date } },
   laCode: string,
@@ -141,17 +157,17 @@ export async function laAcknowledgeMessage(
   const now = deps.clock.now();
   return deps.db.transaction().execute(async (trx) => {
     const ok = await acknowledgeMessage(trx, now, laCode, id);
-    if (ok) {
-      await appendAudit(trx, now, [
-        {
-          category: 'mailbox',
-          action: 'mailbox.acknowledge',
-          outcome: 'success',
-          actor,
-          detail: { laCode, messageId: id },
-        },
-      ]);
-    }
+    await appendAudit(trx, now, [
+      ok
+        ? {
+            category: 'mailbox',
+            action: 'mailbox.acknowledge',
+            outcome: 'success',
+            actor,
+            detail: { laCode, messageId: id },
+          }
+        : notInMailbox('mailbox.acknowledge', actor, laCode, id),
+    ]);
     return ok;
   });
 }

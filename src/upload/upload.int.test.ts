@@ -686,6 +686,16 @@ describe.each(engines())('local authority uploads on %s', (engine) => {
       expect(theirs).not.toContain(mine.id);
       expect((await t.as(la(BHAM)).get(`/la/v1/mailbox/${mine.id}`)).statusCode).toBe(404);
       expect((await t.as(la(BHAM)).put(`/la/v1/mailbox/${mine.id}/acknowledged`)).statusCode).toBe(404);
+      // Both tries are in the audit trail, as refusals by Birmingham.
+      const tries = await t.service.store.db
+        .selectFrom('audit_log')
+        .select(['action', 'actor'])
+        .where('category', '=', 'access-denied')
+        .where(sql<boolean>`detail->>'messageId' = ${mine.id}`)
+        .orderBy('seq')
+        .execute();
+      expect(tries.map((e) => e.action)).toEqual(['mailbox.read', 'mailbox.acknowledge']);
+      expect(tries.every((e) => JSON.stringify(e.actor).includes(BHAM))).toBe(true);
       expect(
         (await t.as(la(LEEDS)).get('/la/v1/mailbox')).json().messages.map((m: { id: string }) => m.id),
       ).toContain(mine.id);
