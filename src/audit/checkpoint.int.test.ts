@@ -5,12 +5,12 @@
  * /admin/v1/audit/verify` while the checkpoint table survives, and by `cpis audit verify
  * --checkpoint` against a monitor's saved checkpoint even when it does not.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../test/cli.ts';
 import { engines } from '../../test/engines.ts';
 import { admin, buildTestApp, clinician, issueOf, T0, type TestApp } from '../../test/helper.ts';
 import { transact } from '../store/db.ts';
@@ -27,23 +27,7 @@ import { appendAudit, entryHash } from './log.ts';
 import { fromHex, leafHash, rootOf, verifyConsistency, verifyInclusion } from './merkle.ts';
 import { rowToEntry, verifyAuditChain } from './verify.ts';
 
-function cli(args: string[], url: string): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args, '--url', url], {
-      env: { ...process.env, CPIS_TOKEN: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    child.on('exit', (code) => resolve({ code, out, err }));
-  });
-}
+const cli = runCli;
 
 const TABLES = ['audit_log', 'audit_checkpoint', 'audit_merkle_node'] as const;
 const TRIGGERS = {

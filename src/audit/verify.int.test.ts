@@ -3,11 +3,11 @@
  * verify`, then tamper with it the way an insider with database rights could (the append-only
  * trigger disabled) and see verification name the entry; export it as FHIR AuditEvents.
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent, AuditEventAgent, AuditEventEntity } from 'fhir/r4.js';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../test/cli.ts';
 import { engines } from '../../test/engines.ts';
 import { expectValidFhir } from '../../test/fhir.ts';
 import { admin, buildTestApp, clinician, issueOf, T0, type TestApp } from '../../test/helper.ts';
@@ -18,23 +18,7 @@ import { putRecord } from '../upload/records.ts';
 const SYS = 'https://fhir.nhs.uk/Id/nhs-number';
 const CHILD = '9990000018';
 
-function cli(args: string[], url: string): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args, '--url', url], {
-      env: { ...process.env, CPIS_TOKEN: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    child.on('exit', (code) => resolve({ code, out, err }));
-  });
-}
+const cli = runCli;
 
 describe.each(engines())('the audit trail on %s', (engine) => {
   let t: TestApp;

@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engines } from '../../test/engines.ts';
 import { admin, buildTestApp, clinician, issueOf, la, type TestApp } from '../../test/helper.ts';
+import { johnnyCpp } from '../../test/storyboard.ts';
 
 const BHAM = 'E08000025';
 const Q = 'patient:identifier=https://fhir.nhs.uk/Id/nhs-number|9990000018';
@@ -28,16 +29,7 @@ describe.each(engines())('hostile input over HTTP on %s', (engine) => {
     });
     await t.as(la(BHAM)).post('/la/v1/uploads', {
       sequence: 1,
-      records: [
-        {
-          subject: 'child',
-          nhsNumber: '9990000018',
-          familyName: 'SMITH',
-          givenNames: ['Johnny'],
-          birthDate: '2021-05-02',
-          plans: [{ type: 'CPP', startDate: '2026-10-01' }],
-        },
-      ],
+      records: [johnnyCpp],
     });
     await t.as(clinician()).get(`/FHIR/R4/CareTeam?${Q}`, { 'x-request-id': crypto.randomUUID() });
     episode = (await t.as(la(BHAM)).get('/la/v1/episodes')).json().episodes[0];

@@ -6,19 +6,13 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engines } from '../../test/engines.ts';
 import { admin, buildTestApp, issueOf, la, type TestApp } from '../../test/helper.ts';
+import { johnnyCpp } from '../../test/storyboard.ts';
 
 const BHAM = 'E08000025';
 const HEADER =
   'subject,nhs_number,local_id,family_name,given_names,birth_date,plan_type,start_date,end_date,delete_date,expected_delivery_date';
 const JOHNNY_ROW = 'child,9990000018,C-1042,SMITH,Johnny,2021-05-02,CPP,2026-10-01,,,';
-const johnny = {
-  subject: 'child',
-  nhsNumber: '9990000018',
-  familyName: 'SMITH',
-  givenNames: ['Johnny'],
-  birthDate: '2021-05-02',
-  plans: [{ type: 'CPP', startDate: '2026-10-01' }],
-};
+const johnny = johnnyCpp;
 
 describe.each(engines())('hostile uploads on %s', (engine) => {
   let t: TestApp;

@@ -24,18 +24,13 @@ export const auditCheckpoints: Migration = {
       hash text not null check (hash ~ '^[0-9a-f]{64}$'),
       primary key (level, idx)
     )`,
-    `create function audit_refuse_change() returns trigger language plpgsql as $$
-      begin
-        raise exception '% is append-only: % refused', tg_table_name, tg_op using errcode = 'insufficient_privilege';
-      end
-    $$`,
     `create trigger audit_checkpoint_append_only before update or delete on audit_checkpoint
-      for each row execute function audit_refuse_change()`,
+      for each row execute function refuse_change()`,
     `create trigger audit_checkpoint_no_truncate before truncate on audit_checkpoint
-      for each statement execute function audit_refuse_change()`,
+      for each statement execute function refuse_change()`,
     `create trigger audit_merkle_node_append_only before update or delete on audit_merkle_node
-      for each row execute function audit_refuse_change()`,
+      for each row execute function refuse_change()`,
     `create trigger audit_merkle_node_no_truncate before truncate on audit_merkle_node
-      for each statement execute function audit_refuse_change()`,
+      for each statement execute function refuse_change()`,
   ],
 };
