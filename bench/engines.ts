@@ -84,6 +84,8 @@ export async function benchService(
     config: loadConfig({
       CPIS_MODE: 'demo',
       CPIS_LOG_LEVEL: 'warn',
+      // One load generator is one client: a per-client limit would measure the limit, not the service.
+      CPIS_RATE_LIMIT_PER_MINUTE: '0',
       CPIS_DATA_DIR: dataDir,
       HOST: '127.0.0.1',
       PORT: String(await freePort()),

@@ -69,7 +69,13 @@ export async function benchUpload(engines: Engine[], count: number): Promise<Rec
       const { store, dataDir, cleanup } = await benchStore(engine);
       await loadDemoWorld(store.db, new Date(), { people, seed: SEED });
       const service = await startService({
-        config: loadConfig({ CPIS_MODE: 'demo', CPIS_LOG_LEVEL: 'warn', CPIS_DATA_DIR: dataDir, PORT: '0' }),
+        config: loadConfig({
+          CPIS_MODE: 'demo',
+          CPIS_LOG_LEVEL: 'warn',
+          CPIS_RATE_LIMIT_PER_MINUTE: '0',
+          CPIS_DATA_DIR: dataDir,
+          PORT: '0',
+        }),
         store,
         demoTokens: await DemoTokenService.ephemeral(),
         demoWorld: false,
