@@ -23,12 +23,14 @@ import {
   sign,
   verify,
 } from 'node:crypto';
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import type { Config } from '../config.ts';
+import { invalidValue } from '../domain/outcomes.ts';
 import type { Job } from '../scheduler.ts';
 import { type Executor, transact } from '../store/db.ts';
+import { readOrCreateKeyFile } from '../store/key-file.ts';
 import { entryHash, GENESIS_HASH } from './log.ts';
 import {
   consistencyProofRanges,
@@ -41,7 +43,7 @@ import {
   nodeHash,
   perfectPieces,
 } from './merkle.ts';
-import { rowToEntry } from './verify.ts';
+import { auditPage, rowToEntry } from './verify.ts';
 
 export const CHECKPOINT_ORIGIN = 'open-cpis/audit-log';
 /** Perfect subtrees at this level (256 leaves) and above are kept in audit_merkle_node. */
@@ -125,7 +127,11 @@ export class CheckpointSigner {
 
   /** Demo mode: `<dataDir>/keys/audit-checkpoint-key.pem`, created on first use (owner-only). */
   static openDataDir(dataDir: string): CheckpointSigner {
-    return CheckpointSigner.fromPem(loadOrCreatePem(join(dataDir, 'keys', 'audit-checkpoint-key.pem')));
+    return CheckpointSigner.fromPem(
+      readOrCreateKeyFile(join(dataDir, 'keys', 'audit-checkpoint-key.pem'), () =>
+        generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      ),
+    );
   }
 
   /** The configured key, the demo key, or null (production without CPIS_CHECKPOINT_KEY_FILE). */
@@ -155,33 +161,6 @@ export class CheckpointSigner {
       jwk: this.publicKey.export({ format: 'jwk' }),
       pem: this.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
     };
-  }
-}
-
-function loadOrCreatePem(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
-  const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  // As the demo token key: write privately, then link into place, keeping a key another process made first.
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'wx', 0o600);
-  try {
-    writeSync(fd, pem);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    linkSync(tmp, path);
-    return pem;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    return readFileSync(path, 'utf8');
-  } finally {
-    unlinkSync(tmp);
   }
 }
 
@@ -282,14 +261,7 @@ export async function publishCheckpoint(
     const nodes: { level: number; idx: number; hash: string }[] = [];
     let expected = from + 1;
     while (expected <= headSeq) {
-      const rows = await trx
-        .selectFrom('audit_log')
-        .selectAll()
-        .where('seq', '>=', expected)
-        .where('seq', '<=', headSeq)
-        .orderBy('seq')
-        .limit(PAGE)
-        .execute();
+      const rows = await auditPage(trx, expected, headSeq, PAGE);
       for (const row of rows) {
         const seq = Number(row.seq);
         if (seq !== expected) throw new AuditLogTamperedError(`entry ${expected} is missing`);
@@ -448,6 +420,43 @@ function foldPerfect(leaves: Buffer[]): Buffer {
     level = up;
   }
   return level[0]!;
+}
+
+async function logSize(db: Executor): Promise<number> {
+  const head = await db.selectFrom('audit_head').select('seq').where('id', '=', 1).executeTakeFirstOrThrow();
+  return Number(head.seq);
+}
+
+/**
+ * Entry `seq`'s hash and audit path in the tree of the first `treeSize` entries, for a monitor.
+ * A size beyond the log is a bad request (naming the field); a missing entry is tampering.
+ */
+export async function proveInclusion(
+  db: Executor,
+  seq: number,
+  treeSize: number,
+): Promise<{ seq: number; treeSize: number; leafIndex: number; entryHash: string; proof: string[] }> {
+  if (seq > treeSize)
+    throw invalidValue('seq', `seq must be within the tree: at most treeSize (${treeSize})`);
+  const size = await logSize(db);
+  if (treeSize > size)
+    throw invalidValue('treeSize', `treeSize must be at most the log's size (${size} entries)`);
+  const entry = await db.selectFrom('audit_log').select('hash').where('seq', '=', seq).executeTakeFirst();
+  if (!entry) throw new AuditLogTamperedError(`entry ${seq} is missing`);
+  const proof = await inclusionProofFor(db, seq, treeSize);
+  return { seq, treeSize, leafIndex: seq - 1, entryHash: entry.hash, proof };
+}
+
+/** The proof that the first `from` entries' tree is a prefix of the first `to` entries', for a monitor. */
+export async function proveConsistency(
+  db: Executor,
+  from: number,
+  to: number,
+): Promise<{ from: number; to: number; proof: string[] }> {
+  if (from > to) throw invalidValue('from', `from must be at most to (${to})`);
+  const size = await logSize(db);
+  if (to > size) throw invalidValue('to', `to must be at most the log's size (${size} entries)`);
+  return { from, to, proof: await consistencyProofFor(db, from, to) };
 }
 
 /** The audit path for entry `seq` in the tree of the first `treeSize` entries (hex, bottom up). */

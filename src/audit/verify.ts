@@ -69,6 +69,18 @@ export function rowToEntry(row: AuditLogTable): AuditEntry {
   };
 }
 
+/** Up to `limit` entries from `from` to `to` (by seq), in order: a page of a walk along the chain. */
+export function auditPage(db: Executor, from: number, to: number, limit: number): Promise<AuditLogTable[]> {
+  return db
+    .selectFrom('audit_log')
+    .selectAll()
+    .where('seq', '>=', from)
+    .where('seq', '<=', to)
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+}
+
 export async function verifyAuditChain(
   db: Executor,
   opts: { pageSize?: number; checkpointKey?: KeyObject | null } = {},
@@ -156,14 +168,7 @@ export async function verifyAuditChain(
   const atStart = await checkCheckpoints();
   if (atStart) return atStart;
   for (;;) {
-    const rows = await db
-      .selectFrom('audit_log')
-      .selectAll()
-      .where('seq', '>=', expected)
-      .where('seq', '<=', headSeq)
-      .orderBy('seq')
-      .limit(pageSize)
-      .execute();
+    const rows = await auditPage(db, expected, headSeq, pageSize);
     for (const row of rows) {
       const seq = Number(row.seq);
       if (seq !== expected) {

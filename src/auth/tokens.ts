@@ -10,8 +10,8 @@
  * Token lifetimes are security controls and are checked against real time, not the service clock
  * (the service clock moves CP-IS rules in tests and demos; it must not make a stolen token valid).
  */
+
 import { randomUUID } from 'node:crypto';
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   calculateJwkThumbprint,
@@ -28,6 +28,7 @@ import {
   SignJWT,
 } from 'jose';
 import { unauthenticated } from '../domain/outcomes.ts';
+import { readKeyFile, readOrCreateKeyFile } from '../store/key-file.ts';
 import { claimsToPrincipal, type Persona, personaToClaims } from './claims.ts';
 import type { Principal } from './principal.ts';
 
@@ -168,29 +169,9 @@ async function newSigningJwk(): Promise<JWK> {
 }
 
 async function loadOrCreateKey(path: string): Promise<JWK> {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as JWK;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
+  const existing = readKeyFile(path);
+  if (existing !== null) return JSON.parse(existing) as JWK;
   const jwk = await newSigningJwk();
-  // Write to a private temp file, then link it into place: a reader never sees half a key. If another process
-  // created the key meanwhile, keep theirs so all processes sharing the directory agree.
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'wx', 0o600);
-  try {
-    writeSync(fd, JSON.stringify(jwk));
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    linkSync(tmp, path); // fails if the key appeared meanwhile: never overwrite an existing key
-    return jwk;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    return JSON.parse(readFileSync(path, 'utf8')) as JWK;
-  } finally {
-    unlinkSync(tmp);
-  }
+  // If another process made one meanwhile, theirs is kept and used.
+  return JSON.parse(readOrCreateKeyFile(path, () => JSON.stringify(jwk))) as JWK;
 }

@@ -14,6 +14,7 @@
  * Afterwards the service answers /healthz and the audit chain verifies. `CPIS_FUZZ_RUNS` scales the
  * number of cases (1 = the default of a little over 10,000).
  */
+
 import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
@@ -45,6 +46,7 @@ import {
   pasSystem,
   type TestApp,
 } from '../../test/helper.ts';
+import { johnnyCpp } from '../../test/storyboard.ts';
 import { verifyAuditChain } from '../audit/verify.ts';
 import type { Persona } from '../auth/claims.ts';
 import { CSV_COLUMNS } from '../upload/upload.ts';
@@ -53,14 +55,8 @@ const SCALE = Math.max(0.01, Number(process.env.CPIS_FUZZ_RUNS ?? '1') || 1);
 const runs = (n: number) => Math.max(1, Math.round(n * SCALE));
 
 const BHAM = 'E08000025';
-const JOHNNY = {
-  subject: 'child',
-  nhsNumber: '9990000018',
-  localId: 'C-1042',
-  familyName: 'SMITH',
-  givenNames: ['Johnny'],
-  birthDate: '2021-05-02',
-};
+const { plans: _plans, ...johnny } = johnnyCpp;
+const JOHNNY = { ...johnny, localId: 'C-1042' };
 const NHS_SYSTEM = 'https://fhir.nhs.uk/Id/nhs-number';
 const nextNhs = nhsNumbersFrom(999_300_000);
 /** Valid numbers nobody has been given yet (for creating people), and ones that are malformed. */

@@ -32,7 +32,7 @@ export class SecretBox {
       const key = hkdfSync('sha256', secret, 'open-cpis', 'secrets at rest v1', 32);
       return new SecretBox(Buffer.from(key));
     }
-    return new SecretBox(await keyFromDataDir(dataDir, 'secret-box.key'));
+    return new SecretBox(keyFromDataDir(dataDir, 'secret-box.key'));
   }
 
   static isSealed(value: string): boolean {

@@ -27,7 +27,7 @@ export class PatientRefs {
   /** A key from a configured secret (several processes share it), or one kept in the data directory. */
   static async open(secret: string | null, dataDir: string, maxAgeMs: number): Promise<PatientRefs> {
     if (secret) return new PatientRefs(createHash('sha256').update(secret).digest(), maxAgeMs);
-    return new PatientRefs(await keyFromDataDir(dataDir, 'portal-ref.key'), maxAgeMs);
+    return new PatientRefs(keyFromDataDir(dataDir, 'portal-ref.key'), maxAgeMs);
   }
 
   seal(content: PatientRefContent, binding: string, nowMs: number): string {
