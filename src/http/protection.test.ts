@@ -112,6 +112,10 @@ describe('protection of the service', () => {
     expect(page.headers['content-type']).toMatch(/text\/html/);
     expect(page.html).toContain('Too many requests');
     expect(page.html).toMatch(/Nothing was done\. Wait \d+ seconds/);
+    // A colleague at the same address (the same trust proxy) is counted on their own.
+    const colleague = new TestBrowser(t.service.http);
+    await colleague.signIn('555000000903', 'Midwife');
+    expect((await colleague.request('GET', '/search')).status).toBe(200);
   });
 
   it('answers 503 with Retry-After while the process is over its memory limit, and carries out nothing', async () => {

@@ -107,7 +107,8 @@ const PRESSURE_RETRY_AFTER_S = 5;
  * own stricter page policy over these), back-pressure that answers 503 with Retry-After instead of
  * queueing without bound, and a per-client request rate answered 429 with Retry-After. The rate is
  * counted per verified caller (so one trust's busy system cannot use up another's allowance, and a
- * forged token cannot spend someone else's), and per address for callers without a token.
+ * forged token cannot spend someone else's), per signed-in user on portal pages (staff behind one
+ * trust's proxy share an address), and per address for anyone else.
  */
 async function registerProtection(app: FastifyInstance, deps: HttpDeps, limits: LimitsConfig): Promise<void> {
   await app.register(helmet, {
@@ -149,7 +150,12 @@ async function registerProtection(app: FastifyInstance, deps: HttpDeps, limits: 
       timeWindow: 60_000,
       // After authentication, so the key is a verified caller.
       hook: 'preHandler',
-      keyGenerator: (req) => clientKey(req.principal, req.ip),
+      keyGenerator: (req) =>
+        clientKey(
+          req.principal,
+          (req as { session?: { user?: { sdsUserId: string } } }).session?.user?.sdsUserId ?? null,
+          req.ip,
+        ),
       errorResponseBuilder: (_req, ctx) =>
         new OutcomeError(
           outcome(
@@ -161,8 +167,8 @@ async function registerProtection(app: FastifyInstance, deps: HttpDeps, limits: 
   }
 }
 
-function clientKey(p: Principal | null, ip: string): string {
-  if (!p) return `ip:${ip}`;
+function clientKey(p: Principal | null, portalUser: string | null, ip: string): string {
+  if (!p) return portalUser ? `user:${portalUser}` : `ip:${ip}`;
   switch (p.kind) {
     case 'health-user':
       return `user:${p.sdsUserId}`;
