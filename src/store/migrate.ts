@@ -13,6 +13,7 @@ import { portal } from './migrations/0006_portal.ts';
 import { laPortal } from './migrations/0007_la_portal.ts';
 import { auditCheckpoints } from './migrations/0008_audit_checkpoints.ts';
 import { retention } from './migrations/0009_retention.ts';
+import { uploadStaging } from './migrations/0010_upload_staging.ts';
 
 export interface Migration {
   name: string;
@@ -30,6 +31,7 @@ export const MIGRATIONS: readonly Migration[] = [
   laPortal,
   auditCheckpoints,
   retention,
+  uploadStaging,
 ];
 
 const provider: MigrationProvider = {

@@ -119,6 +119,36 @@ export interface LaRecordTable {
   updated_at: Timestamp;
 }
 
+/** A file being staged (migration 0010): for the sweep of files whose process died. */
+export interface UploadStagingTable {
+  id: string;
+  la_code: string;
+  created_at: Timestamp;
+}
+
+/** One staged decision about one record of a file (migration 0010, src/upload/upload.ts). */
+export interface UploadStageTable {
+  stage_id: string;
+  idx: number;
+  op: 'put' | 'remove' | 'reject' | 'named';
+  nhs_number: string;
+  clears: boolean;
+  subject: string | null;
+  local_id: string | null;
+  team: string | null;
+  family_name: string | null;
+  given_names: string[] | null;
+  birth_date: string | null;
+  expected_delivery_date: string | null;
+  /** put: [{plan_type, start_date, end_date, visible_until, delete_date}] */
+  plans: unknown;
+  code: string | null;
+  detail: string | null;
+  field: string | null;
+  message: string | null;
+  replacement_nhs_number: string | null;
+}
+
 export interface LaPlanTable {
   la_code: string;
   nhs_number: string;
@@ -270,6 +300,8 @@ export interface Database {
   la_record: LaRecordTable;
   la_plan: LaPlanTable;
   upload: UploadTable;
+  upload_staging: UploadStagingTable;
+  upload_stage: UploadStageTable;
   record_rejection: RecordRejectionTable;
   mailbox_message: MailboxMessageTable;
   notification_batch: NotificationBatchTable;

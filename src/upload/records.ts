@@ -126,14 +126,14 @@ export async function removeRecords(
 }
 
 /**
- * Snapshot mode: the LA's plans for subjects absent from the file end today (plans that already
- * ended keep their end date), so they stay visible for the usual year after ending. Returns the
- * subjects whose plans were ended.
+ * Snapshot mode: the LA's plans for subjects absent from the file (none of the staged file's rows
+ * names them, src/upload/upload.ts) end today (plans that already ended keep their end date), so
+ * they stay visible for the usual year after ending. Returns the subjects whose plans were ended.
  */
 export async function endRecordsAbsentFrom(
   trx: Tx,
   laCode: string,
-  present: ReadonlySet<string>,
+  stageId: string,
   today: IsoDate,
 ): Promise<string[]> {
   const open = await trx
@@ -144,10 +144,19 @@ export async function endRecordsAbsentFrom(
     .select(['p.nhs_number', 'p.plan_type', 'p.start_date', 'r.birth_date', 'r.expected_delivery_date'])
     .where('p.la_code', '=', laCode)
     .where((eb) => eb.or([eb('p.end_date', 'is', null), eb('p.end_date', '>', today)]))
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('upload_stage as s')
+            .select('s.idx')
+            .where('s.stage_id', '=', stageId)
+            .whereRef('s.nhs_number', '=', 'p.nhs_number'),
+        ),
+      ),
+    )
     .execute();
   const ended = new Set<string>();
   for (const p of open) {
-    if (present.has(p.nhs_number)) continue;
     const endDate = p.start_date > today ? p.start_date : today;
     const plan = { type: p.plan_type as PlanType, startDate: p.start_date, endDate };
     await trx

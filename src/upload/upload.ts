@@ -11,24 +11,26 @@
  *    ones, and finally records the upload, the LA's current rejections, the acknowledgement in the
  *    mailbox and the audit entries. If demographics cannot answer, nothing is applied (CPF05).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { sql } from 'kysely';
+import { type Insertable, sql } from 'kysely';
 import { type AuditEntryInput, appendAudit } from '../audit/log.ts';
 import { type DemographicsService, DemographicsUnavailable, type Trace } from '../demographics/types.ts';
 import type { Clock } from '../domain/clock.ts';
 import { type IsoDate, londonDateOf } from '../domain/dates.ts';
 import { isValidNhsNumber, type NhsNumber, nhsNumber } from '../domain/nhs-number.ts';
 import { conflict, OutcomeError, outcome } from '../domain/outcomes.ts';
+import { visibleUntil } from '../domain/plans.ts';
 import { isStorableText, memberPath, quoted } from '../domain/validate.ts';
 import { postMessage } from '../notify/mailbox.ts';
 import { insertRows } from '../store/bulk.ts';
-import { type Executor, type Tx, transact } from '../store/db.ts';
+import { type Executor, transact } from '../store/db.ts';
+import type { UploadStageTable } from '../store/schema.ts';
 import { scanCsv } from './csv-stream.ts';
 import { RECORDS_STREAMED, scanUploadJson, UploadSyntaxError } from './json-stream.ts';
-import { endRecordsAbsentFrom, putRecords, type RecordInput, removeRecords } from './records.ts';
+import { endRecordsAbsentFrom } from './records.ts';
 import {
   decideAgainstDemographics,
   type RawRecord,
@@ -479,153 +481,127 @@ async function apply(
 ): Promise<UploadResult> {
   const now = deps.clock.now();
   const today = londonDateOf(now);
-  return transact(
-    deps.db,
-    async (trx) => {
-      // One upload at a time per LA, so sequences are checked and applied in order.
-      await sql`select pg_advisory_xact_lock(hashtext(${`cpis-upload:${req.laCode}`}))`.execute(trx);
-      const previous = await trx
-        .selectFrom('upload')
-        .select(['sequence', 'body_sha256', 'acknowledgement'])
-        .where('la_code', '=', req.laCode)
-        .where('sequence', '=', s.sequence)
-        .executeTakeFirst();
-      if (previous) {
-        if (previous.body_sha256 === sha256)
-          return { replay: true, acknowledgement: previous.acknowledgement as Acknowledgement };
-        throw conflict(
-          `sequence ${s.sequence} was already processed with a different file; send new content under a higher sequence`,
-          'sequence',
-        );
-      }
-      const highest = await trx
-        .selectFrom('upload')
-        .select((eb) => eb.fn.max('sequence').as('max'))
-        .where('la_code', '=', req.laCode)
-        .executeTakeFirst();
-      if (highest?.max !== null && highest?.max !== undefined && s.sequence < highest.max) {
-        throw conflict(
-          `sequence ${s.sequence} is lower than ${highest.max}, the highest already processed for this local authority`,
-          'sequence',
-        );
-      }
-      const { id: uploadId } = await trx
-        .insertInto('upload')
-        .values({
-          la_code: req.laCode,
-          sequence: s.sequence,
-          body_sha256: sha256,
-          mode: s.mode,
-          received_at: now,
-          file_code: 'CPF01',
-          received: 0,
-          accepted: 0,
-          rejected: 0,
-          acknowledgement: '{}',
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-
-      const acks: RecordAck[] = [];
-      const present = new Set<string>();
-      let batch: Item[] = [];
-      let chunks = 0;
-      const flush = async () => {
-        if (batch.length) await processChunk(deps, trx, req, batch, s, today, now, uploadId, acks, present);
-        batch = [];
-        if (++chunks === 1) await deps.midFile?.();
-      };
-      for await (const item of records(req, path, s)) {
-        batch.push(item);
-        if (batch.length >= CHUNK) await flush();
-      }
-      await flush();
-
-      const audit: AuditEntryInput[] = [];
-      if (s.mode === 'snapshot') {
-        const ended = await endRecordsAbsentFrom(trx, req.laCode, present, today);
-        for (const n of ended) {
-          audit.push({
-            category: 'upload',
-            action: 'record.end',
-            outcome: 'success',
-            actor: req.actor,
-            nhsNumber: n,
-            detail: { laCode: req.laCode, sequence: s.sequence, reason: 'absent from snapshot' },
-          });
-        }
-      }
-      // CSV records complete when their last row is read: give the acknowledgement in file order.
-      acks.sort((a, b) => a.index - b.index);
-      const accepted = acks.filter((a) => a.code === 'CPR06').length;
-      const received = acks.length;
-      const ack: Acknowledgement = {
-        sequence: s.sequence,
-        mode: s.mode,
-        fileCode: received === 0 || accepted === received ? 'CPF02' : accepted === 0 ? 'CPF04' : 'CPF03',
-        received,
-        accepted,
-        rejected: received - accepted,
-        records: acks,
-      };
-      const ackJson = JSON.stringify(ack);
-      await trx
-        .updateTable('upload')
-        .set({
-          file_code: ack.fileCode,
-          received,
-          accepted,
-          rejected: ack.rejected,
-          acknowledgement: ackJson,
-        })
-        .where('id', '=', uploadId)
-        .execute();
-      await postMessage(
-        trx,
-        now,
-        req.laCode,
-        'upload-acknowledgement',
-        ack as unknown as Record<string, unknown>,
-      );
-      audit.push({
-        category: 'upload',
-        action: 'upload',
-        outcome: 'success',
-        actor: req.actor,
-        detail: {
-          laCode: req.laCode,
-          sequence: s.sequence,
-          mode: s.mode,
-          fileCode: ack.fileCode,
-          received,
-          accepted,
-          bodySha256: sha256,
-        },
-      });
-      await appendAudit(trx, now, audit);
-      return { replay: false, acknowledgement: ack };
-    },
-    0,
-  );
+  // The cheap answers first, before anything is staged: an exact replay, or a sequence already used
+  // or passed. (Checked again under the LA's lock when the file is applied.)
+  const early = await checkSequence(deps.db, req.laCode, s, sha256);
+  if (early) return early;
+  const stageId = randomUUID();
+  try {
+    const staged = await stageFile(deps, req, path, s, today, now, stageId);
+    return await applyStaged(deps, req, s, sha256, stageId, staged, today, now);
+  } finally {
+    await dropStage(deps.db, stageId);
+  }
 }
 
-async function processChunk(
+/** A replay of the same file returns its acknowledgement; a used or lower sequence is a conflict. */
+async function checkSequence(
+  db: Executor,
+  laCode: string,
+  s: Structure,
+  sha256: string,
+): Promise<UploadResult | null> {
+  const previous = await db
+    .selectFrom('upload')
+    .select(['sequence', 'body_sha256', 'acknowledgement'])
+    .where('la_code', '=', laCode)
+    .where('sequence', '=', s.sequence)
+    .executeTakeFirst();
+  if (previous) {
+    if (previous.body_sha256 === sha256)
+      return { replay: true, acknowledgement: previous.acknowledgement as Acknowledgement };
+    throw conflict(
+      `sequence ${s.sequence} was already processed with a different file; send new content under a higher sequence`,
+      'sequence',
+    );
+  }
+  const highest = await db
+    .selectFrom('upload')
+    .select((eb) => eb.fn.max('sequence').as('max'))
+    .where('la_code', '=', laCode)
+    .executeTakeFirst();
+  if (highest?.max !== null && highest?.max !== undefined && s.sequence < highest.max) {
+    throw conflict(
+      `sequence ${s.sequence} is lower than ${highest.max}, the highest already processed for this local authority`,
+      'sequence',
+    );
+  }
+  return null;
+}
+
+/** What staging a file leaves for its apply, besides the staged rows. */
+interface Staged {
+  acks: RecordAck[];
+  /** One entry per chunk of records put (the audit names every number). */
+  audit: AuditEntryInput[];
+}
+
+/**
+ * Stage 1: read the file in chunks; check each record, trace the chunk against demographics and
+ * write the decisions to `upload_stage`, one statement per chunk, outside any long transaction, so
+ * health queries run between chunks. Nobody reads staged rows but the apply.
+ */
+async function stageFile(
   deps: UploadDeps,
-  trx: Tx,
+  req: UploadRequest,
+  path: string,
+  s: Structure,
+  today: IsoDate,
+  now: Date,
+  stageId: string,
+): Promise<Staged> {
+  await deps.db
+    .insertInto('upload_staging')
+    .values({ id: stageId, la_code: req.laCode, created_at: now })
+    .execute();
+  const staged: Staged = { acks: [], audit: [] };
+  let batch: Item[] = [];
+  const flush = async () => {
+    if (batch.length) await stageChunk(deps, req, batch, s, today, stageId, staged);
+    batch = [];
+  };
+  for await (const item of records(req, path, s)) {
+    batch.push(item);
+    if (batch.length >= CHUNK) await flush();
+  }
+  await flush();
+  return staged;
+}
+
+const STAGE_TYPES = {
+  stage_id: 'uuid',
+  idx: 'integer',
+  op: 'text',
+  nhs_number: 'text',
+  clears: 'boolean',
+  subject: 'text',
+  local_id: 'text',
+  team: 'text',
+  family_name: 'text',
+  given_names: 'text[]',
+  birth_date: 'date',
+  expected_delivery_date: 'date',
+  plans: 'jsonb',
+  code: 'text',
+  detail: 'text',
+  field: 'text',
+  message: 'text',
+  replacement_nhs_number: 'text',
+} as const;
+
+type StageRow = Insertable<UploadStageTable>;
+
+async function stageChunk(
+  deps: UploadDeps,
   req: UploadRequest,
   items: Item[],
   s: Structure,
   today: IsoDate,
-  now: Date,
-  uploadId: number,
-  acks: RecordAck[],
-  present: Set<string>,
+  stageId: string,
+  staged: Staged,
 ): Promise<void> {
   const decided: { item: Item; record?: SubmittedRecord; rejection?: Rejection }[] = [];
   for (const item of items) {
-    // Any subject the file names is present (for snapshot mode), even if its record is then rejected:
-    // a malformed record must not end what the LA already holds for that child.
-    if (item.nhsNumber && isValidNhsNumber(item.nhsNumber)) present.add(item.nhsNumber);
     if (item.rowProblem) {
       decided.push({ item, rejection: item.rowProblem });
       continue;
@@ -655,15 +631,32 @@ async function processChunk(
   const traces = toTrace.length
     ? await deps.demographics.trace(
         toTrace.map((n) => nhsNumber(n)),
-        { db: trx },
+        { db: deps.db },
       )
     : new Map<string, Trace>();
 
-  const audit: AuditEntryInput[] = [];
-  const rejections: { nhsNumber: string; item: Item; rejection: Rejection }[] = [];
-  const clearRejections: string[] = [];
-  const statements: RecordInput[] = [];
-  const removals: string[] = [];
+  const rows: StageRow[] = [];
+  const put: { nhsNumber: string; subject: string; planTypes: string[] }[] = [];
+  const row = (idx: number, op: StageRow['op'], n: string): StageRow => ({
+    stage_id: stageId,
+    idx,
+    op,
+    nhs_number: n,
+    clears: false,
+    subject: null,
+    local_id: null,
+    team: null,
+    family_name: null,
+    given_names: null,
+    birth_date: null,
+    expected_delivery_date: null,
+    plans: null,
+    code: null,
+    detail: null,
+    field: null,
+    message: null,
+    replacement_nhs_number: null,
+  });
   for (const d of decided) {
     const { item } = d;
     let rejection = d.rejection;
@@ -675,30 +668,35 @@ async function processChunk(
       if (record.removal) {
         // Removing one's own record needs no match: it must work even for a number since made inactive,
         // and a superseded number's record has moved to the replacement.
-        removals.push(record.nhsNumber);
-        clearRejections.push(record.nhsNumber);
+        rows.push({ ...row(item.index, 'remove', record.nhsNumber), clears: true });
         // (Unless the file itself states the replacement: then that statement is what the LA means.)
-        if (trace.status === 'superseded' && !s.counts.has(trace.replacementNhsNumber)) {
-          removals.push(trace.replacementNhsNumber);
-          present.add(trace.replacementNhsNumber);
-        }
+        if (trace.status === 'superseded' && !s.counts.has(trace.replacementNhsNumber))
+          rows.push(row(item.index, 'remove', trace.replacementNhsNumber));
       } else {
         rejection = decideAgainstDemographics(record, trace, item.at, today) ?? undefined;
         if (!rejection) {
-          statements.push({ ...record, laCode: req.laCode });
-          clearRejections.push(record.nhsNumber);
-          audit.push({
-            category: 'upload',
-            action: 'record.put',
-            outcome: 'success',
-            actor: req.actor,
+          const subject = { birthDate: record.birthDate, expectedDeliveryDate: record.expectedDeliveryDate };
+          rows.push({
+            ...row(item.index, 'put', record.nhsNumber),
+            subject: record.subject,
+            local_id: record.localId,
+            team: record.team ?? null,
+            family_name: record.familyName,
+            given_names: record.givenNames,
+            birth_date: record.birthDate,
+            expected_delivery_date: record.expectedDeliveryDate,
+            plans: record.plans.map((p) => ({
+              plan_type: p.type,
+              start_date: p.startDate,
+              end_date: p.endDate,
+              visible_until: visibleUntil(p, subject),
+              delete_date: p.deleteDate,
+            })),
+          });
+          put.push({
             nhsNumber: record.nhsNumber,
-            detail: {
-              laCode: req.laCode,
-              sequence: s.sequence,
-              subject: record.subject,
-              planTypes: record.plans.map((p) => p.type),
-            },
+            subject: record.subject,
+            planTypes: record.plans.map((p) => p.type),
           });
         }
       }
@@ -713,71 +711,222 @@ async function processChunk(
       ack.message = rejection.message;
       if (rejection.replacementNhsNumber !== undefined)
         ack.replacementNhsNumber = rejection.replacementNhsNumber;
-      if (item.nhsNumber && /^\d{10}$/.test(item.nhsNumber))
-        rejections.push({ nhsNumber: item.nhsNumber, item, rejection });
+      if (item.nhsNumber && /^\d{10}$/.test(item.nhsNumber)) {
+        rows.push({
+          ...row(item.index, 'reject', item.nhsNumber),
+          local_id: rawLocalId(item.raw),
+          code: rejection.code,
+          detail: rejection.detail ?? null,
+          field: rejection.field ?? null,
+          message: rejection.message,
+          replacement_nhs_number: rejection.replacementNhsNumber ?? null,
+        });
+      }
     }
     if (item.lines) ack.lines = item.lines;
-    acks.push(orderAck(ack));
+    staged.acks.push(orderAck(ack));
   }
-
-  for (const n of await removeRecords(trx, req.laCode, [...new Set(removals)])) {
-    audit.push({
+  // Any subject the file names is present (for snapshot mode), even if its record is then rejected:
+  // a malformed record must not end what the LA already holds for that child. Every staged number
+  // counts; a valid number staged under no other operation is staged as `named`.
+  const named = new Set(rows.map((r) => r.nhs_number));
+  for (const d of decided) {
+    const n = d.item.nhsNumber;
+    if (n && isValidNhsNumber(n) && !named.has(n)) {
+      named.add(n);
+      rows.push(row(d.item.index, 'named', n));
+    }
+  }
+  await insertRows(deps.db, 'upload_stage', STAGE_TYPES, rows);
+  if (put.length)
+    staged.audit.push({
       category: 'upload',
-      action: 'record.remove',
+      action: 'record.put',
       outcome: 'success',
       actor: req.actor,
-      nhsNumber: n,
-      detail: { laCode: req.laCode, sequence: s.sequence },
+      detail: { laCode: req.laCode, sequence: s.sequence, records: put },
     });
-  }
-  await putRecords(trx, now, uploadId, req.laCode, statements);
+}
+/**
+ * Stage 2, one transaction under the LA's lock: check the sequence again, then apply the staged
+ * rows set-based (removals, records, plans, the worklist, snapshot ends), record the upload, post
+ * the acknowledgement and append the audit entries. The audit chain's head is taken last, so
+ * health queries (which append to the same chain) wait for it only at the very end.
+ */
+async function applyStaged(
+  deps: UploadDeps,
+  req: UploadRequest,
+  s: Structure,
+  sha256: string,
+  stageId: string,
+  staged: Staged,
+  today: IsoDate,
+  now: Date,
+): Promise<UploadResult> {
+  const la = req.laCode;
+  return transact(
+    deps.db,
+    async (trx) => {
+      // One upload at a time per LA, so sequences are checked and applied in order.
+      await sql`select pg_advisory_xact_lock(hashtext(${`cpis-upload:${la}`}))`.execute(trx);
+      const again = await checkSequence(trx, la, s, sha256);
+      if (again) return again;
+      const { id: uploadId } = await trx
+        .insertInto('upload')
+        .values({
+          la_code: la,
+          sequence: s.sequence,
+          body_sha256: sha256,
+          mode: s.mode,
+          received_at: now,
+          file_code: 'CPF01',
+          received: 0,
+          accepted: 0,
+          rejected: 0,
+          acknowledgement: '{}',
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
 
-  // The LA's worklist: what is rejected now, and nothing that has since been accepted.
-  if (clearRejections.length) {
-    await trx
-      .deleteFrom('record_rejection')
-      .where('la_code', '=', req.laCode)
-      .where('nhs_number', 'in', clearRejections)
-      .execute();
-  }
-  if (rejections.length) {
-    const rows = new Map(rejections.map((r) => [r.nhsNumber, r]));
-    await insertRows(
-      trx,
-      'record_rejection',
-      {
-        la_code: 'text',
-        nhs_number: 'text',
-        local_id: 'text',
-        code: 'text',
-        detail: 'text',
-        field: 'text',
-        message: 'text',
-        replacement_nhs_number: 'text',
-        upload_id: 'bigint',
-        sequence: 'bigint',
-        rejected_at: 'timestamptz',
-      },
-      [...rows.values()].map(({ nhsNumber: n, item, rejection }) => ({
-        la_code: req.laCode,
-        nhs_number: n,
-        local_id: rawLocalId(item.raw),
-        code: rejection.code,
-        detail: rejection.detail ?? null,
-        field: rejection.field ?? null,
-        message: rejection.message,
-        replacement_nhs_number: rejection.replacementNhsNumber ?? null,
-        upload_id: uploadId,
+      const { rows: removed } = await sql<{ nhs_number: string }>`
+        delete from la_record r
+         using (select distinct nhs_number from upload_stage where stage_id = ${stageId} and op = 'remove') s
+         where r.la_code = ${la} and r.nhs_number = s.nhs_number
+        returning r.nhs_number`.execute(trx);
+      await sql`delete from la_record r using upload_stage s
+         where s.stage_id = ${stageId} and s.op = 'put' and r.la_code = ${la} and r.nhs_number = s.nhs_number`.execute(
+        trx,
+      );
+      await sql`insert into la_record (la_code, nhs_number, subject, local_id, team, family_name, given_names,
+          birth_date, expected_delivery_date, upload_id, created_at, updated_at)
+        select ${la}, nhs_number, subject, local_id, team, family_name, given_names, birth_date,
+               expected_delivery_date, ${uploadId}, ${now}, ${now}
+          from upload_stage
+         where stage_id = ${stageId} and op = 'put' and jsonb_array_length(plans) > 0`.execute(trx);
+      await deps.midFile?.();
+      await sql`insert into la_plan (la_code, nhs_number, plan_type, start_date, end_date, visible_until, delete_date)
+        select ${la}, s.nhs_number, p.plan_type, p.start_date, p.end_date, p.visible_until, p.delete_date
+          from upload_stage s
+         cross join jsonb_to_recordset(s.plans)
+               as p(plan_type text, start_date date, end_date date, visible_until date, delete_date date)
+         where s.stage_id = ${stageId} and s.op = 'put'`.execute(trx);
+
+      // The LA's worklist: what is rejected now, and nothing that has since been accepted.
+      await sql`delete from record_rejection r using upload_stage s
+         where s.stage_id = ${stageId} and (s.op = 'put' or (s.op = 'remove' and s.clears))
+           and r.la_code = ${la} and r.nhs_number = s.nhs_number`.execute(trx);
+      await sql`insert into record_rejection (la_code, nhs_number, local_id, code, detail, field, message,
+          replacement_nhs_number, upload_id, sequence, rejected_at)
+        select distinct on (nhs_number) ${la}, nhs_number, local_id, code, detail, field, message,
+               replacement_nhs_number, ${uploadId}::bigint, ${s.sequence}::bigint, ${now}::timestamptz
+          from upload_stage
+         where stage_id = ${stageId} and op = 'reject'
+         order by nhs_number, idx desc
+        on conflict (la_code, nhs_number) do update set local_id = excluded.local_id, code = excluded.code,
+          detail = excluded.detail, field = excluded.field, message = excluded.message,
+          replacement_nhs_number = excluded.replacement_nhs_number, upload_id = excluded.upload_id,
+          sequence = excluded.sequence, rejected_at = excluded.rejected_at`.execute(trx);
+
+      const audit: AuditEntryInput[] = [...staged.audit];
+      const numbered = (action: string, numbers: string[], extra: Record<string, unknown>) => {
+        for (let i = 0; i < numbers.length; i += CHUNK)
+          audit.push({
+            category: 'upload',
+            action,
+            outcome: 'success',
+            actor: req.actor,
+            detail: { laCode: la, sequence: s.sequence, nhsNumbers: numbers.slice(i, i + CHUNK), ...extra },
+          });
+      };
+      numbered(
+        'record.remove',
+        removed.map((r) => r.nhs_number),
+        {},
+      );
+      if (s.mode === 'snapshot')
+        numbered('record.end', await endRecordsAbsentFrom(trx, la, stageId, today), {
+          reason: 'absent from snapshot',
+        });
+
+      // CSV records complete when their last row is read: give the acknowledgement in file order.
+      const acks = staged.acks.sort((a, b) => a.index - b.index);
+      const accepted = acks.filter((a) => a.code === 'CPR06').length;
+      const received = acks.length;
+      const ack: Acknowledgement = {
         sequence: s.sequence,
-        rejected_at: now,
-      })),
-      sql`on conflict (la_code, nhs_number) do update set local_id = excluded.local_id, code = excluded.code,
-        detail = excluded.detail, field = excluded.field, message = excluded.message,
-        replacement_nhs_number = excluded.replacement_nhs_number, upload_id = excluded.upload_id,
-        sequence = excluded.sequence, rejected_at = excluded.rejected_at`,
-    );
+        mode: s.mode,
+        fileCode: received === 0 || accepted === received ? 'CPF02' : accepted === 0 ? 'CPF04' : 'CPF03',
+        received,
+        accepted,
+        rejected: received - accepted,
+        records: acks,
+      };
+      await trx
+        .updateTable('upload')
+        .set({
+          file_code: ack.fileCode,
+          received,
+          accepted,
+          rejected: ack.rejected,
+          acknowledgement: JSON.stringify(ack),
+        })
+        .where('id', '=', uploadId)
+        .execute();
+      await postMessage(trx, now, la, 'upload-acknowledgement', ack as unknown as Record<string, unknown>);
+      audit.push({
+        category: 'upload',
+        action: 'upload',
+        outcome: 'success',
+        actor: req.actor,
+        detail: {
+          laCode: la,
+          sequence: s.sequence,
+          mode: s.mode,
+          fileCode: ack.fileCode,
+          received,
+          accepted,
+          bodySha256: sha256,
+        },
+      });
+      await appendAudit(trx, now, audit);
+      return { replay: false, acknowledgement: ack };
+    },
+    0,
+  );
+}
+
+/**
+ * Forget a file's staged rows, in short statements so health queries interleave. Never fails the
+ * upload: what is left behind is swept later (sweepStaleStages).
+ */
+async function dropStage(db: Executor, stageId: string): Promise<void> {
+  try {
+    await clearStage(db, stageId);
+  } catch {
+    // Left for the sweep.
   }
-  await appendAudit(trx, now, audit);
+}
+
+async function clearStage(db: Executor, stageId: string): Promise<void> {
+  for (;;) {
+    const { numAffectedRows } = await sql`delete from upload_stage where ctid in
+      (select ctid from upload_stage where stage_id = ${stageId} limit ${STAGE_DELETE_BATCH})`.execute(db);
+    if (Number(numAffectedRows ?? 0) < STAGE_DELETE_BATCH) break;
+  }
+  await db.deleteFrom('upload_staging').where('id', '=', stageId).execute();
+}
+
+const STAGE_DELETE_BATCH = 5000;
+
+/** Staged files a day old belong to a process that died mid-file: their rows go. */
+export async function sweepStaleStages(db: Executor, now: Date): Promise<number> {
+  const stale = await db
+    .selectFrom('upload_staging')
+    .select('id')
+    .where('created_at', '<', new Date(now.getTime() - 86_400_000))
+    .execute();
+  for (const { id } of stale) await clearStage(db, id);
+  return stale.length;
 }
 
 function rawLocalId(raw: unknown): string | null {
