@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- [name ...] [--engines pglite,postgres] [--people N] [--connections N] [--seconds S]
- * [--warmup S]`: runs the named benchmarks (all by default) on both engines and prints figures and
- * ratios. Timings are measured here, never asserted in tests.
+ * [--warmup S] [--runs N]`: runs the named benchmarks (all by default) on both engines and prints
+ * figures and ratios. Timings are measured here, never asserted in tests.
  */
 import { parseArgs } from 'node:util';
 import type { Engine } from '../src/store/db.ts';
@@ -11,6 +11,7 @@ import { benchNotify } from './notify.ts';
 import { benchPortal } from './portal.ts';
 import { benchQuery } from './query.ts';
 import { benchSeed } from './seed.ts';
+import { benchStartup } from './startup.ts';
 import { benchUpload } from './upload.ts';
 
 const { values, positionals } = parseArgs({
@@ -24,6 +25,7 @@ const { values, positionals } = parseArgs({
     connections: { type: 'string', default: '64' },
     seconds: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '3' },
+    runs: { type: 'string', default: '5' },
   },
 });
 const engines = values.engines.split(',') as Engine[];
@@ -80,6 +82,14 @@ const BENCHES: Record<string, () => Promise<void>> = {
     if (p.pglite && p.postgres)
       console.log(
         `portal ratio pglite/postgres flag page p50: ${(p.pglite.flag.p50 / p.postgres.flag.p50).toFixed(2)}x`,
+      );
+  },
+  // Start-up on an existing data directory, spawn to /healthz (and `npm start` as a whole).
+  startup: async () => {
+    const s = await benchStartup(engines, { runs: Number(values.runs), npmStart: true });
+    if (s.pglite && s.postgres)
+      console.log(
+        `startup ratio pglite/postgres median to /healthz: ${(s.pglite.medianMs / s.postgres.medianMs).toFixed(2)}x`,
       );
   },
 };

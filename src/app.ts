@@ -84,26 +84,43 @@ export function storeConfigOf(config: Config): StoreConfig {
     : { engine: 'pglite', dataDir: config.dataDir };
 }
 
+/**
+ * With CPIS_STARTUP_TIMING set, each start-up step prints `startup <step> <epoch ms>` to stderr when
+ * it is done (`process`: when this Node process began); `npm run bench -- startup` reads them.
+ */
+const mark: (step: string, sinceOrigin?: number) => void = process.env.CPIS_STARTUP_TIMING
+  ? (step, sinceOrigin = performance.now()) =>
+      process.stderr.write(`startup ${step} ${(performance.timeOrigin + sinceOrigin).toFixed(0)}\n`)
+  : () => {};
+
 export async function startService(opts: ServiceOptions): Promise<Service> {
+  mark('process', 0);
+  mark('modules-loaded');
   const { config } = opts;
   const logger = opts.logger ?? createLogger(config.logLevel);
   const undo: (() => Promise<void>)[] = [];
   const stop = async () => {
     while (undo.length) await undo.pop()!().catch((err) => logger.error({ err }, 'error while stopping'));
   };
+  // Upload bodies left on disk by a process that died mid-file (their transactions rolled back):
+  // swept while the store opens (it needs nothing from the store), and finished before serving.
+  const sweeping = sweepOrphanSpools();
+  sweeping.catch(() => {}); // awaited below, where a failure stops the start-up
   try {
     // 1. Store, and its schema brought up to date.
     const store = opts.store ?? (await openStore(storeConfigOf(config)));
     undo.push(() => store.close());
+    mark('store-open');
     const migrated = await migrateToLatest(store.db);
     if (migrated.applied.length) logger.info({ applied: migrated.applied }, 'migrations applied');
+    mark('migrated');
     // Secrets in the store are sealed; any left in plain text by an earlier version are sealed now.
     const secrets = await SecretBox.open(config.secretKey, config.dataDir);
     const sealed = await sealPlainSecrets(store.db, secrets);
     if (sealed) logger.info({ sealed }, 'sealed webhook secrets stored in plain text');
-    // Upload bodies left on disk by a process that died mid-file (their transactions rolled back).
-    const orphans = await sweepOrphanSpools();
+    const orphans = await sweeping;
     if (orphans) logger.info({ removed: orphans }, 'removed upload spools left by a stopped process');
+    mark('secrets-sealed-spools-swept');
 
     // 2. Clock: settable in demo mode (/dev/clock), the system clock in production.
     const settableClock = config.mode === 'demo' ? (opts.clock ?? new SettableClock()) : null;
@@ -122,6 +139,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     verifier = cachingVerifier(verifier);
     // The key that signs audit checkpoints (demo: kept in the data directory; production: CPIS_CHECKPOINT_KEY_FILE).
     const checkpointSigner = CheckpointSigner.forConfig(config);
+    mark('identity');
 
     // 4. Demographics: the local register or the PDS FHIR API, switchable off in demo mode.
     const demographics = new SwitchableDemographics(opts.demographics ?? demographicsFor(config));
@@ -144,6 +162,8 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       }
     }
 
+    mark('directory');
+
     // 6. Scheduler: the daily retention purge, notification dispatch, webhook pushes, and the
     //    embedded store's nightly vacuum.
     const scheduler = new Scheduler(
@@ -161,7 +181,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       logger,
       opts.schedulerIntervalMs,
     );
-    if (opts.scheduler ?? true) scheduler.start((opts.tickOnClockChange ?? true) ? settableClock : null);
+    // Started once listening (below): its first tick's queries would otherwise hold up start-up.
     undo.push(() => scheduler.stop());
 
     // 7. Health queries: reads, accesses and audit entries group-committed; drained on stop
@@ -175,6 +195,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     let listeningUrl: string | null = null;
     const publicUrl = () => config.portal.publicUrl ?? listeningUrl ?? defaultPublicUrl(config);
     const portal = await createPortalDeps(config, publicUrl, () => http);
+    mark('portal');
 
     // 9. HTTP routes.
     let ready = false;
@@ -202,6 +223,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       routes: [fhirRoutes, auditRoutes, portalRoutes],
     });
     undo.push(() => http.close());
+    mark('routes');
     // An upload held mid-file by the demo fault goes on, so closing HTTP does not wait for ever.
     undo.push(async () => uploadHold?.set(false));
 
@@ -213,6 +235,8 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       logger.info({ url, mode: config.mode, store: store.engine }, 'Open CP-IS is listening');
     }
     ready = true;
+    mark('listening');
+    if (opts.scheduler ?? true) scheduler.start((opts.tickOnClockChange ?? true) ? settableClock : null);
     return { config, store, clock, http, deps, logger, scheduler, url, stop };
   } catch (err) {
     await stop();
