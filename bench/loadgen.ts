@@ -27,6 +27,8 @@ export interface LoadPlan {
   requestIds: boolean;
   /** Time to the first byte of the answer (its status line) instead of to its last byte. */
   ttfb?: boolean;
+  /** Measure until `stopped` resolves (the parent says stop) instead of for `durationMs`. */
+  untilStopped?: boolean;
 }
 
 export interface LoadResult {
@@ -68,7 +70,11 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
+export async function runLoad(
+  plan: LoadPlan,
+  stopped?: Promise<void>,
+  onMeasuring?: () => void,
+): Promise<LoadResult> {
   const base = new URL(plan.base);
   const agent = new http.Agent({ keepAlive: true, maxSockets: plan.connections });
   const latencies: number[] = [];
@@ -83,27 +89,31 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
       const req = plan.requests[i]!;
       i = (i + 1) % plan.requests.length;
       const started = performance.now();
+      // A request counts if it was sent while measuring, however late its answer comes (a stalled
+      // request must show in the latencies, not vanish at the end of the window).
+      const counted = measuring;
       try {
         const { status, firstByteAt } = await once(agent, base, req, plan.requestIds);
-        if (measuring) {
+        if (counted) {
           latencies.push((plan.ttfb ? firstByteAt : performance.now()) - started);
           statuses[status] = (statuses[status] ?? 0) + 1;
           counter++;
         }
       } catch {
-        if (measuring) errors++;
+        if (counted) errors++;
       }
     }
   };
   const workers = Array.from({ length: plan.connections }, (_, w) => worker(w));
   await new Promise((r) => setTimeout(r, plan.warmupMs));
   measuring = true;
+  onMeasuring?.();
   const started = performance.now();
-  await new Promise((r) => setTimeout(r, plan.durationMs));
+  await (plan.untilStopped && stopped ? stopped : new Promise((r) => setTimeout(r, plan.durationMs)));
   measuring = false;
-  const seconds = (performance.now() - started) / 1000;
   stop = true;
   await Promise.all(workers);
+  const seconds = (performance.now() - started) / 1000;
   agent.destroy();
   const sorted = Float64Array.from(latencies).sort();
   return {
@@ -122,8 +132,15 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
 if (process.send) {
   // Never outlive the bench that forked us.
   process.once('disconnect', () => process.exit(0));
+  let stop: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => {
+    stop = resolve;
+  });
   process.once('message', (plan: LoadPlan) => {
-    runLoad(plan).then(
+    process.on('message', (m: { stop?: boolean }) => {
+      if (m?.stop) stop();
+    });
+    runLoad(plan, stopped, () => process.send!({ measuring: true })).then(
       (result) => process.send!({ ok: true, result }, () => process.exit(0)),
       (err: Error) => process.send!({ ok: false, error: err.stack ?? String(err) }, () => process.exit(1)),
     );

@@ -7,13 +7,17 @@ import { once } from 'node:events';
 import { createReadStream, createWriteStream, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startService } from '../src/app.ts';
+import { type Service, startService } from '../src/app.ts';
+import type { Persona } from '../src/auth/claims.ts';
 import { DemoTokenService } from '../src/auth/tokens.ts';
 import { loadConfig } from '../src/config.ts';
 import { generatePopulation } from '../src/demo/population.ts';
 import { loadDemoWorld } from '../src/demo/world.ts';
+import { londonDateOf } from '../src/domain/dates.ts';
 import type { Engine } from '../src/store/db.ts';
-import { benchStore } from './engines.ts';
+import { benchChildren, benchStore } from './engines.ts';
+import type { LoadRequest } from './loadgen.ts';
+import { line, runLoadgen, startLoadgen } from './query.ts';
 
 const SEED = 20261122;
 
@@ -21,7 +25,7 @@ const SEED = 20261122;
 async function writeFile(count: number, people: number): Promise<{ path: string; records: number }> {
   const path = join(tmpdir(), `cpis-bench-upload-${process.pid}.json`);
   const out = createWriteStream(path);
-  out.write('{"sequence":1,"mode":"delta","records":[\n');
+  out.write('{"mode":"delta","records":[\n');
   let n = 0;
   for (const p of generatePopulation(people, SEED)) {
     if (n >= count) break;
@@ -57,6 +61,23 @@ async function writeFile(count: number, people: number): Promise<{ path: string;
   return { path, records: n };
 }
 
+/** Health queries (a clinician's CareTeam searches over `children`) for the load generator. */
+async function healthQueries(service: Service, children: string[]): Promise<LoadRequest[]> {
+  const persona: Persona = {
+    kind: 'health-user',
+    sdsUserId: '555900000001',
+    name: 'Clinician A',
+    jobRole: { code: 'R8000', display: 'Clinical Practitioner Access Role' },
+    organisation: { odsCode: 'R1H12' },
+    activities: ['B0107'],
+  };
+  const auth = `Bearer ${(await service.deps.demoTokens!.issue(persona, 24 * 3600)).access_token}`;
+  return children.map((n) => ({
+    path: `/FHIR/R4/CareTeam?patient:identifier=https://fhir.nhs.uk/Id/nhs-number%7C${n}`,
+    headers: { authorization: auth },
+  }));
+}
+
 export async function benchUpload(engines: Engine[], count: number): Promise<Record<string, number>> {
   const people = Math.ceil(count * 1.45);
   const file = await writeFile(count, people);
@@ -83,31 +104,58 @@ export async function benchUpload(engines: Engine[], count: number): Promise<Rec
       try {
         const token = (await service.deps.demoTokens!.issue({ kind: 'local-authority', laCode: 'E08000025' }))
           .access_token;
-        global.gc?.();
-        const baseline = process.memoryUsage().rss;
-        let peak = baseline;
-        const sampler = setInterval(() => {
-          peak = Math.max(peak, process.memoryUsage().rss);
-        }, 50);
-        const started = performance.now();
-        const res = await fetch(`${service.url}/la/v1/uploads`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-          body: createReadStream(file.path) as unknown as ReadableStream,
-          duplex: 'half',
-        } as RequestInit);
-        const ack = (await res.json()) as { fileCode: string; accepted: number; received: number };
-        const seconds = (performance.now() - started) / 1000;
-        clearInterval(sampler);
-        if (ack.accepted !== file.records)
-          throw new Error(
-            `expected every record accepted, got ${JSON.stringify({ ...ack, records: undefined })}`,
-          );
-        rates[engine] = ack.accepted / seconds;
+        const send = async (sequence: number) => {
+          global.gc?.();
+          const baseline = process.memoryUsage().rss;
+          let peak = baseline;
+          const sampler = setInterval(() => {
+            peak = Math.max(peak, process.memoryUsage().rss);
+          }, 50);
+          const started = performance.now();
+          const res = await fetch(`${service.url}/la/v1/uploads?sequence=${sequence}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+            body: createReadStream(file.path) as unknown as ReadableStream,
+            duplex: 'half',
+          } as RequestInit);
+          const ack = (await res.json()) as { fileCode: string; accepted: number; received: number };
+          const seconds = (performance.now() - started) / 1000;
+          clearInterval(sampler);
+          if (ack.accepted !== file.records)
+            throw new Error(
+              `expected every record accepted, got ${JSON.stringify({ ...ack, records: undefined })}`,
+            );
+          return { seconds, peak, baseline, ack };
+        };
+        // 1. The upload alone: its speed and memory.
+        const alone = await send(1);
+        rates[engine] = alone.ack.accepted / alone.seconds;
         console.log(
-          `upload ${engine.padEnd(8)} ${ack.accepted.toLocaleString('en-GB')} records in ${seconds.toFixed(1)} s: ` +
-            `${Math.round(rates[engine]).toLocaleString('en-GB')} records/s (${ack.fileCode}); ` +
-            `peak RSS ${(peak / 1048576).toFixed(0)} MB (+${((peak - baseline) / 1048576).toFixed(0)} MB over the idle service)`,
+          `upload ${engine.padEnd(8)} ${alone.ack.accepted.toLocaleString('en-GB')} records in ${alone.seconds.toFixed(1)} s: ` +
+            `${Math.round(rates[engine]).toLocaleString('en-GB')} records/s (${alone.ack.fileCode}); ` +
+            `peak RSS ${(alone.peak / 1048576).toFixed(0)} MB (+${((alone.peak - alone.baseline) / 1048576).toFixed(0)} MB over the idle service)`,
+        );
+        // 2. Health queries without an upload (the reference), then all through the same file sent
+        // again under the next sequence (every record now an update).
+        const children = (await benchChildren(store.db, londonDateOf(new Date()), 2000)).map(
+          (c) => c.nhs_number,
+        );
+        const requests = await healthQueries(service, children);
+        const load = { base: service.url!, requests, connections: 16, requestIds: true };
+        const quiet = await runLoadgen({ ...load, warmupMs: 1000, durationMs: 3000 });
+        const during = startLoadgen({ ...load, warmupMs: 200, durationMs: 0, untilStopped: true });
+        await during.measuring;
+        const again = await send(2);
+        during.stop();
+        const busy = await during.result;
+        console.log(
+          `upload ${engine.padEnd(8)} the same file again under queries: ${again.seconds.toFixed(1)} s`,
+        );
+        console.log(line(`queries, no upload`, quiet));
+        console.log(line(`queries during upload`, busy));
+        console.log(
+          `upload ${engine}: query p99 during the upload ${(busy.p99 / Math.max(0.01, quiet.p99)).toFixed(1)}x ` +
+            `the p99 without it; throughput ${(busy.qps / Math.max(1, quiet.qps)).toFixed(2)}x`,
         );
       } finally {
         await service.stop();

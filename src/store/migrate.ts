@@ -14,6 +14,7 @@ import { laPortal } from './migrations/0007_la_portal.ts';
 import { auditCheckpoints } from './migrations/0008_audit_checkpoints.ts';
 import { retention } from './migrations/0009_retention.ts';
 import { uploadStaging } from './migrations/0010_upload_staging.ts';
+import { queryRead } from './migrations/0011_query_read.ts';
 
 export interface Migration {
   name: string;
@@ -32,6 +33,7 @@ export const MIGRATIONS: readonly Migration[] = [
   auditCheckpoints,
   retention,
   uploadStaging,
+  queryRead,
 ];
 
 const provider: MigrationProvider = {
