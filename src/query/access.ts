@@ -9,7 +9,7 @@
  * are shown once — the newest.
  */
 import { type RawBuilder, sql } from 'kysely';
-import type { Tx } from '../store/db.ts';
+import type { Executor } from '../store/db.ts';
 import type { AccessEventTable, AccessNoticeTable } from '../store/schema.ts';
 
 export const HISTORY_LIMIT = 25;
@@ -77,7 +77,7 @@ export function collapseAccesses(
  * superseded by it are included. Reads newest first, a page at a time, until 25 are shown.
  */
 export async function accessHistory(
-  trx: Tx,
+  db: Executor,
   current: string,
   limit = HISTORY_LIMIT,
 ): Promise<AccessSummary[]> {
@@ -96,7 +96,7 @@ export async function accessHistory(
               array(select nhs_number from person where superseded_by = ${current})))
         ${keyset}
       order by e.accessed_at desc, e.id desc
-      limit ${PAGE}`.execute(trx);
+      limit ${PAGE}`.execute(db);
     collapseAccesses(rows.map(toSummary), kept, lastShown, limit);
     if (kept.length >= limit || rows.length < PAGE) return kept;
     const last: HistoryRow = rows[rows.length - 1]!;

@@ -1,34 +1,35 @@
 /**
  * Group commit for the query path. Every health query reads, may record an access (and its LA
  * notices) and always appends an audit entry; done one transaction per request, the audit chain's
- * head lock and the commit's disk flush would serialise everything. Instead, concurrent requests
- * hand their work to this committer, which runs them together in one transaction:
+ * head and the commit's disk flush would serialise everything. Instead, concurrent requests hand
+ * their work to this committer, which runs them together:
  *
- *   BEGIN; one read for every NHS number in the batch, which also locks the audit chain head;
- *   extra reads some jobs need (the access history); one write of every access, notice and audit
- *   entry and the new chain head; COMMIT.
+ *   one read for every NHS number in the batch (`cpis_query_plans`, no lock), extra reads some jobs
+ *   need (the access history), then one write statement of every access, notice and audit entry
+ *   and the new chain head (`cpis_query_write`, migration 0011).
  *
- * Four statements per batch, whatever its size (the read and the write are plpgsql functions,
- * migration 0003, so their plans are prepared once per session). The head is locked from the read
- * on, so batches commit one at a time and the chain follows commit order.
+ * The write is one statement, so one transaction: a batch's accesses, notices and audit entries
+ * commit together or not at all. Writes go one at a time in this process, each sealed onto the head
+ * the previous one left, so the chain follows commit order; the write moves the head only if it is
+ * still where the batch sealed from, and when another process moved it (PostgreSQL, several
+ * processes), the batch is sealed again onto the new head. While one batch writes, the next one
+ * reads (two in flight on PostgreSQL; the embedded store has one connection anyway).
  *
- * Each request is answered only after its batch commits, so the read, the access, the notices and
- * the audit entry are one atomic, durable unit per request (and per batch). While one batch
- * commits, the next fills up; an idle committer starts at once, so a lone request waits for
- * nobody. If a batch fails, its jobs are run again one by one, so one bad job cannot fail others.
+ * Each request is answered only after its batch's write has committed. If a batch fails, its jobs
+ * are run again one by one, so one bad job cannot fail others.
  */
 import { sql } from 'kysely';
 import { type AuditEntryInput, sealEntries } from '../audit/log.ts';
 import type { Clock } from '../domain/clock.ts';
 import { type IsoDate, londonDateOf } from '../domain/dates.ts';
 import { unavailable } from '../domain/outcomes.ts';
-import { type Executor, type Tx, transact } from '../store/db.ts';
+import { type Executor, isRetryable } from '../store/db.ts';
 import type { AccessRow, NoticeRow } from './access.ts';
-import { readBatch, type Subject } from './lookup.ts';
+import { type ChainHead, readHead, readPlans, type Subject } from './lookup.ts';
 
-/** What a job sees when it runs: the batch's transaction, time, and the subjects it asked for. */
+/** What a job sees when it runs: the store to read from, time, and the subjects it asked for. */
 export interface BatchContext {
-  trx: Tx;
+  db: Executor;
   now: Date;
   today: IsoDate;
   subjects: ReadonlyMap<string, Subject>;
@@ -58,8 +59,8 @@ export interface CommitterOptions {
   /** Most jobs in one transaction. */
   maxBatch?: number;
   /**
-   * Batches in flight at once (default 1). The read locks the chain head, so batches commit one at a
-   * time anyway; measured on both engines, one at a time makes larger batches and is as fast.
+   * Batches in flight at once (default 1): while one writes, the next can read. Writes still go one
+   * at a time.
    */
   concurrency?: number;
 }
@@ -80,6 +81,10 @@ export class GroupCommitter {
   #scheduled = false;
   #closed = false;
   #idle: (() => void)[] = [];
+  /** The chain's head after this process's last write (null: read it from the store). */
+  #head: ChainHead | null = null;
+  /** The write in progress: the next batch's write waits for it. */
+  #writing: Promise<void> = Promise.resolve();
   readonly stats: CommitterStats = { batches: 0, jobs: 0, largestBatch: 0 };
 
   constructor(db: Executor, clock: Clock, opts: CommitterOptions = {}) {
@@ -149,27 +154,55 @@ export class GroupCommitter {
   }
 
   async #commit(jobs: Job<unknown>[]): Promise<unknown[]> {
-    return transact(this.#db, async (trx) => {
-      const now = this.#clock.now();
-      const today = londonDateOf(now);
-      const numbers = new Set<string>();
-      for (const j of jobs) for (const n of j.numbers) numbers.add(n);
-      const { subjects, head } = await readBatch(trx, [...numbers], today);
-      const writes = new BatchWrites();
-      const ctx: BatchContext = { trx, now, today, subjects };
-      const results: unknown[] = [];
-      for (const j of jobs) results.push(await j.run(ctx, writes));
-      const sealed = sealEntries(head, now, writes.audit);
-      const batch = {
-        accesses: writes.accesses,
-        notices: writes.notices,
-        entries: sealed.rows,
-        fromSeq: head.seq,
-        toSeq: sealed.seq,
-        toHash: sealed.hash,
-      };
-      await sql`select cpis_query_write(${JSON.stringify(batch)}::jsonb)`.execute(trx);
-      return results;
+    const db = this.#db;
+    const now = this.#clock.now();
+    const today = londonDateOf(now);
+    const numbers = new Set<string>();
+    for (const j of jobs) for (const n of j.numbers) numbers.add(n);
+    const subjects = await readPlans(db, [...numbers], today);
+    const writes = new BatchWrites();
+    const ctx: BatchContext = { db, now, today, subjects };
+    const results: unknown[] = [];
+    for (const j of jobs) results.push(await j.run(ctx, writes));
+    await this.#write(now, writes);
+    return results;
+  }
+
+  /** Write a batch: one at a time, sealed onto the head the last write left (or the store's). */
+  async #write(now: Date, writes: BatchWrites): Promise<void> {
+    const previous = this.#writing;
+    let done: () => void = () => {};
+    this.#writing = new Promise<void>((resolve) => {
+      done = resolve;
     });
+    try {
+      await previous;
+      for (let attempt = 1; ; attempt++) {
+        const head = this.#head ?? (await readHead(this.#db));
+        const sealed = sealEntries(head, now, writes.audit);
+        const batch = {
+          accesses: writes.accesses,
+          notices: writes.notices,
+          entries: sealed.rows,
+          fromSeq: head.seq,
+          fromHash: head.hash,
+          toSeq: sealed.seq,
+          toHash: sealed.hash,
+        };
+        try {
+          await sql`select cpis_query_write(${JSON.stringify(batch)}::jsonb)`.execute(this.#db);
+          if (sealed.rows.length) this.#head = { seq: sealed.seq, hash: sealed.hash };
+          return;
+        } catch (err) {
+          this.#head = null;
+          // Another process appended since: seal again onto the head it left.
+          if (!isRetryable(err) || attempt >= MAX_RESEALS) throw err;
+        }
+      }
+    } finally {
+      done();
+    }
   }
 }
+
+const MAX_RESEALS = 20;

@@ -4,13 +4,13 @@
  * demographics service does) and returns every plan visible today from every LA, with the LA's
  * name and phone numbers from the directory. Visibility is decided by the stored `visible_until`
  * (src/domain/plans.ts) and the start date; a plan whose delete date has come is already gone for
- * health even before the daily purge removes it. The SQL is the `cpis_query_read` function
- * (migration 0003), whose plan is prepared once per database session.
+ * health even before the daily purge removes it. The SQL is the `cpis_query_plans` function
+ * (migration 0011).
  */
 import { sql } from 'kysely';
 import type { IsoDate } from '../domain/dates.ts';
 import { PLAN_TYPES, type PlanType } from '../domain/plans.ts';
-import type { Tx } from '../store/db.ts';
+import type { Executor } from '../store/db.ts';
 
 export interface VisiblePlan {
   laCode: string;
@@ -33,7 +33,7 @@ export interface Subject {
 }
 
 interface Row {
-  queried: string | null;
+  queried: string;
   current_number: string | null;
   plan_nhs_number: string | null;
   la_code: string | null;
@@ -43,8 +43,6 @@ interface Row {
   la_name: string | null;
   office_hours_phone: string | null;
   emergency_duty_phone: string | null;
-  head_seq: number | null;
-  head_hash: string | null;
 }
 
 export interface ChainHead {
@@ -52,28 +50,23 @@ export interface ChainHead {
   hash: string;
 }
 
-export interface BatchRead {
-  subjects: Map<string, Subject>;
-  /** The audit chain head, locked until the batch's transaction ends. */
-  head: ChainHead;
-}
-
 const TYPE_ORDER = new Map(PLAN_TYPES.map((t, i) => [t, i]));
 
 /**
- * The read of a batch, in one statement (the `cpis_query_read` function, migration 0003): each
- * number's subject and visible plans, and the audit chain head, locked for the batch's writes.
+ * The read of a batch, in one statement (the `cpis_query_plans` function, migration 0011): each
+ * number's subject and its visible plans. It takes no lock; the batch's write checks the audit
+ * chain's head itself.
  */
-export async function readBatch(trx: Tx, numbers: readonly string[], today: IsoDate): Promise<BatchRead> {
-  const { rows } =
-    await sql<Row>`select * from cpis_query_read(${[...numbers]}::text[], ${today}::date)`.execute(trx);
+export async function readPlans(
+  db: Executor,
+  numbers: readonly string[],
+  today: IsoDate,
+): Promise<Map<string, Subject>> {
   const subjects = new Map<string, Subject>();
-  let head: ChainHead | null = null;
+  if (numbers.length === 0) return subjects;
+  const { rows } =
+    await sql<Row>`select * from cpis_query_plans(${[...numbers]}::text[], ${today}::date)`.execute(db);
   for (const r of rows) {
-    if (r.queried === null) {
-      head = { seq: Number(r.head_seq), hash: r.head_hash! };
-      continue;
-    }
     const current = r.current_number ?? r.queried;
     let subject = subjects.get(r.queried);
     if (!subject) {
@@ -95,7 +88,6 @@ export async function readBatch(trx: Tx, numbers: readonly string[], today: IsoD
     if (existing < 0) subject.plans.push(plan);
     else if (r.plan_nhs_number === current) subject.plans[existing] = plan;
   }
-  if (!head) throw new Error('cpis_query_read returned no chain head');
   for (const s of subjects.values()) {
     s.plans.sort(
       (a, b) =>
@@ -103,5 +95,15 @@ export async function readBatch(trx: Tx, numbers: readonly string[], today: IsoD
         (a.laCode < b.laCode ? -1 : a.laCode > b.laCode ? 1 : 0),
     );
   }
-  return { subjects, head };
+  return subjects;
+}
+
+/** The audit chain's head as committed now (no lock: the write checks it has not moved). */
+export async function readHead(db: Executor): Promise<ChainHead> {
+  const head = await db
+    .selectFrom('audit_head')
+    .select(['seq', 'hash'])
+    .where('id', '=', 1)
+    .executeTakeFirstOrThrow();
+  return { seq: Number(head.seq), hash: head.hash };
 }

@@ -183,7 +183,7 @@ function searchJob(req: SearchRequest): Job<SearchResult> {
       if (req.resource === 'AuditEvent') {
         // The history is shown only beside a visible plan: once retention ends, health no longer
         // learns that the subject ever had one, from its history either.
-        const accesses = subject.plans.length > 0 ? await accessHistory(ctx.trx, subject.current) : [];
+        const accesses = subject.plans.length > 0 ? await accessHistory(ctx.db, subject.current) : [];
         detail.visiblePlans = subject.plans.length;
         detail.accessesShown = accesses.length;
         return { resource: 'AuditEvent', at: ctx.now, subject: ref, accesses };

@@ -131,6 +131,12 @@ export function redact(url: string): string {
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
 
+/** A serialisation failure or deadlock: the work may be done again. */
+export function isRetryable(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  return !!code && RETRYABLE.has(code);
+}
+
 /**
  * Run `fn` in a transaction. On PostgreSQL a serialisation failure or deadlock is retried (the
  * whole function runs again, so it must not have side effects outside the transaction).
@@ -140,8 +146,7 @@ export async function transact<T>(db: Executor, fn: (trx: Tx) => Promise<T>, ret
     try {
       return await db.transaction().execute(fn);
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (attempt >= retries || !code || !RETRYABLE.has(code)) throw err;
+      if (attempt >= retries || !isRetryable(err)) throw err;
       await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * (attempt + 1)));
     }
   }
