@@ -11,6 +11,7 @@ import { purgeHistory } from '../notify/retention.ts';
 import type { Job } from '../scheduler.ts';
 import { type Executor, transact } from '../store/db.ts';
 import { purgeExpired } from './records.ts';
+import { sweepStaleStages } from './upload.ts';
 
 const STATE_KEY = 'retention.last-purge';
 
@@ -26,6 +27,8 @@ export function retentionJob(db: Executor): Job {
         .where('key', '=', STATE_KEY)
         .executeTakeFirst();
       if (done?.value === today) return null;
+      // Once a day too: upload files a dead process left staged.
+      await sweepStaleStages(db);
       return transact(db, async (trx) => {
         // The state row is locked, so two processes never purge the same day twice.
         await sql`insert into service_state (key, value, updated_at) values (${STATE_KEY}, '"1970-01-01"', ${now})

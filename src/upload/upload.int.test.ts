@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { engines } from '../../test/engines.ts';
 import { admin, buildTestApp, la, type TestApp } from '../../test/helper.ts';
 import { postMessage } from '../notify/mailbox.ts';
+import { sweepStaleStages } from './upload.ts';
 
 const BHAM = 'E08000025';
 const SANDWELL = 'E08000028';
@@ -403,6 +404,69 @@ describe.each(engines())('local authority uploads on %s', (engine) => {
       const empty = await upload(SANDWELL, [], { mode: 'snapshot' });
       expect(empty.statusCode).toBe(400);
       expect(empty.json().fileCode).toBe('CPF01');
+    });
+
+    it('audits every record it put, removed or ended, naming each child, and leaves nothing staged', async () => {
+      await upload(SANDWELL, [{ ...lucy, plans: [{ type: 'LAC', startDate: '2026-06-01' }] }]);
+      const before = await t.service.store.db
+        .selectFrom('audit_head')
+        .select('seq')
+        .executeTakeFirstOrThrow();
+      await upload(SANDWELL, [{ ...johnny, plans: [cpp('2026-07-01')] }], { mode: 'snapshot' });
+      await upload(SANDWELL, [{ subject: 'child', nhsNumber: '9990000018', remove: true }]);
+      const { rows } = await sql<{
+        action: string;
+        nhs_number: string | null;
+        detail: Record<string, unknown>;
+      }>`
+        select action, nhs_number, detail from audit_log where seq > ${before.seq} and category = 'upload'
+        order by seq`.execute(t.service.store.db);
+      expect(rows.map((r) => r.action)).toEqual([
+        'record.put',
+        'record.end',
+        'upload',
+        'record.remove',
+        'upload',
+      ]);
+      expect(rows[0]!.detail.records).toEqual([
+        { nhsNumber: '9990000018', subject: 'child', planTypes: ['CPP'] },
+      ]);
+      expect(rows[1]!.detail.nhsNumbers).toEqual(['9990000034']);
+      expect(rows[1]!.detail.reason).toBe('absent from snapshot');
+      expect(rows[3]!.detail.nhsNumbers).toEqual(['9990000018']);
+      for (const table of ['upload_stage', 'upload_staging'] as const) {
+        const left = await t.service.store.db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow();
+        expect(Number(left.n)).toBe(0);
+      }
+    });
+
+    it('sweeps files a dead process left staged, a day old or without their header, and keeps fresh ones', async () => {
+      const db = t.service.store.db;
+      const old = '00000000-0000-4000-8000-00000000000a';
+      const fresh = '00000000-0000-4000-8000-00000000000b';
+      const orphan = '00000000-0000-4000-8000-00000000000c';
+      await db
+        .insertInto('upload_staging')
+        .values([
+          { id: old, la_code: BHAM, created_at: new Date(Date.now() - 2 * 86_400_000) },
+          { id: fresh, la_code: BHAM, created_at: new Date() },
+        ])
+        .execute();
+      await sql`insert into upload_stage (stage_id, idx, op, nhs_number)
+        select id::uuid, 0, 'named', '9990000018' from unnest(${[old, fresh, orphan]}::text[]) id`.execute(
+        db,
+      );
+      expect(await sweepStaleStages(db)).toBe(2);
+      const left = await db.selectFrom('upload_stage').select('stage_id').execute();
+      expect(left.map((r) => r.stage_id)).toEqual([fresh]);
+      expect((await db.selectFrom('upload_staging').select('id').execute()).map((r) => r.id)).toEqual([
+        fresh,
+      ]);
+      await sql`delete from upload_stage`.execute(db);
+      await sql`delete from upload_staging`.execute(db);
     });
 
     it('moves records to the replacement number when demographics supersedes one', async () => {

@@ -21,7 +21,7 @@ import { type DemographicsService, DemographicsUnavailable, type Trace } from '.
 import type { Clock } from '../domain/clock.ts';
 import { type IsoDate, londonDateOf } from '../domain/dates.ts';
 import { isValidNhsNumber, type NhsNumber, nhsNumber } from '../domain/nhs-number.ts';
-import { conflict, OutcomeError, outcome } from '../domain/outcomes.ts';
+import { conflict, OutcomeError, outcome, unavailable } from '../domain/outcomes.ts';
 import { visibleUntil } from '../domain/plans.ts';
 import { isStorableText, memberPath, quoted } from '../domain/validate.ts';
 import { postMessage } from '../notify/mailbox.ts';
@@ -487,7 +487,7 @@ async function apply(
   if (early) return early;
   const stageId = randomUUID();
   try {
-    const staged = await stageFile(deps, req, path, s, today, now, stageId);
+    const staged = await stageFile(deps, req, path, s, today, stageId);
     return await applyStaged(deps, req, s, sha256, stageId, staged, today, now);
   } finally {
     await dropStage(deps.db, stageId);
@@ -547,12 +547,13 @@ async function stageFile(
   path: string,
   s: Structure,
   today: IsoDate,
-  now: Date,
   stageId: string,
 ): Promise<Staged> {
+  // Stamped with the real time, not the service clock: the sweep of files left by a dead process is
+  // housekeeping, and a demo clock moved on a day must not sweep a file being staged now.
   await deps.db
     .insertInto('upload_staging')
-    .values({ id: stageId, la_code: req.laCode, created_at: now })
+    .values({ id: stageId, la_code: req.laCode, created_at: new Date() })
     .execute();
   const staged: Staged = { acks: [], audit: [] };
   let batch: Item[] = [];
@@ -771,6 +772,15 @@ async function applyStaged(
       await sql`select pg_advisory_xact_lock(hashtext(${`cpis-upload:${la}`}))`.execute(trx);
       const again = await checkSequence(trx, la, s, sha256);
       if (again) return again;
+      // The staged rows are still whole: the sweep removes a file's header before its rows, and waits
+      // for this lock.
+      const held = await trx
+        .selectFrom('upload_staging')
+        .select('id')
+        .where('id', '=', stageId)
+        .forShare()
+        .executeTakeFirst();
+      if (!held) throw unavailable('the file was staged too long ago and has been cleared; send it again');
       const { id: uploadId } = await trx
         .insertInto('upload')
         .values({
@@ -908,23 +918,29 @@ async function dropStage(db: Executor, stageId: string): Promise<void> {
 }
 
 async function clearStage(db: Executor, stageId: string): Promise<void> {
+  await db.deleteFrom('upload_staging').where('id', '=', stageId).execute();
   for (;;) {
     const { numAffectedRows } = await sql`delete from upload_stage where ctid in
       (select ctid from upload_stage where stage_id = ${stageId} limit ${STAGE_DELETE_BATCH})`.execute(db);
     if (Number(numAffectedRows ?? 0) < STAGE_DELETE_BATCH) break;
   }
-  await db.deleteFrom('upload_staging').where('id', '=', stageId).execute();
 }
 
 const STAGE_DELETE_BATCH = 5000;
 
-/** Staged files a day old belong to a process that died mid-file: their rows go. */
-export async function sweepStaleStages(db: Executor, now: Date): Promise<number> {
+/**
+ * Staged files a day old (by the real time) belong to a process that died mid-file, and staged rows
+ * with no file belong to one that died while clearing them: they go.
+ */
+export async function sweepStaleStages(db: Executor): Promise<number> {
   const stale = await db
     .selectFrom('upload_staging')
     .select('id')
-    .where('created_at', '<', new Date(now.getTime() - 86_400_000))
+    .where('created_at', '<', new Date(Date.now() - 86_400_000))
     .execute();
+  const { rows: orphans } = await sql<{ id: string }>`select distinct stage_id as id from upload_stage s
+    where not exists (select 1 from upload_staging h where h.id = s.stage_id)`.execute(db);
+  stale.push(...orphans);
   for (const { id } of stale) await clearStage(db, id);
   return stale.length;
 }
