@@ -11,9 +11,12 @@
  * - `force` delivers everything pending now, whatever the cadence.
  *
  * Each LA is dispatched in its own transaction, holding a per-LA advisory lock that another process
- * will skip rather than wait for, and claiming its notices FOR UPDATE SKIP LOCKED; a daily batch is
- * recorded once per LA per day. So several processes on one PostgreSQL never deliver an access
- * twice, and a crash before commit leaves the notices pending for the next run.
+ * will skip rather than wait for, and claiming its notices FOR UPDATE SKIP LOCKED (marking them
+ * with the message's id in the same statement; the message is posted later in that transaction); a
+ * daily batch is recorded once per LA per day. So several processes on one PostgreSQL never deliver
+ * an access twice, and a crash before commit leaves the notices pending for the next run. A few LAs
+ * are dispatched at once (each still its own transaction), and the work for an LA is set-based: a
+ * handful of statements whatever its number of accesses.
  *
  * Each access names the organisation in full — name, setting, parent trust, town, phone — never a
  * bare code (an unknown code is marked as unknown and listed), and accesses to the same child close
@@ -21,6 +24,7 @@
  * carries its pattern over the LA's history (src/domain/patterns.ts): repeated episodes or several
  * areas within the LA's thresholds are named as concerns.
  */
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { appendAudit } from '../audit/log.ts';
 import { DEFAULT_EPISODE_GAP_HOURS, thresholdsOf } from '../directory/directory.ts';
@@ -35,6 +39,11 @@ import { postMessage } from './mailbox.ts';
 
 /** Daily messages go out from this London time, covering the previous day. */
 export const DAILY_DELIVERY = { hour: 6, minute: 0 };
+/**
+ * How many LAs are dispatched at once, each in its own transaction on its own connection (PGlite,
+ * with one connection, takes them in turn). Memory is one LA's message per worker.
+ */
+const CONCURRENCY = 2;
 /** How far back, at least, an episode is followed when a new access joins it. */
 const EPISODE_LOOKBACK_DAYS = 7;
 
@@ -56,7 +65,7 @@ interface LaInfo {
 export async function dispatchNotifications(
   db: Executor,
   now: Date,
-  opts: { force?: boolean } = {},
+  opts: { force?: boolean; concurrency?: number } = {},
 ): Promise<DispatchSummary> {
   const today = londonDateOf(now);
   const yesterday = addDays(today, -1);
@@ -69,91 +78,196 @@ export async function dispatchNotifications(
     select distinct n.la_code, null, 'daily', ${DEFAULT_EPISODE_GAP_HOURS}::int, null::jsonb from access_notice n
      where n.message_id is null and not exists (select 1 from local_authority l where l.la_code = n.la_code)
     order by la_code`.execute(db);
+  // LAs are independent (each its own transaction and locks), so a few go at once: one LA's queries
+  // run on the server while another's message is built here. The order of the summary is kept.
+  const results: (Sent[] | null)[] = new Array(las.length).fill(null);
+  let next = 0;
+  let failure: { error: unknown } | null = null;
+  const worker = async () => {
+    while (!failure && next < las.length) {
+      const i = next++;
+      try {
+        results[i] = await dispatchLa(db, now, las[i]!, { force: !!opts.force, dailyDue, today, yesterday });
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? CONCURRENCY) }, worker));
+  // A failed LA's transaction rolled back; those already committed stand, and the rest wait for the
+  // next run, as when LAs went one by one.
+  if (failure) throw (failure as { error: unknown }).error;
   const summary: DispatchSummary = { messages: 0, accesses: 0, heartbeats: 0, localAuthorities: [] };
-  for (const la of las) {
-    const wantPending = opts.force || la.cadence === 'immediate';
-    const wantDaily = la.cadence === 'daily' && dailyDue;
-    if (!wantPending && !wantDaily) continue;
-    const result = await transact(db, async (trx) => {
-      const { rows } = await sql<{
-        locked: boolean;
-      }>`select pg_try_advisory_xact_lock(hashtext(${`cpis-dispatch:${la.la_code}`})) as locked`.execute(trx);
-      if (!rows[0]!.locked) return null; // another process is dispatching this LA right now
-      const sent: { accesses: number; heartbeat: boolean }[] = [];
-      if (wantPending) {
-        const ids = await claimPending(trx, now, la.la_code, null);
-        if (ids.length)
-          sent.push(
-            await deliver(trx, now, la, ids, {
-              kind: opts.force ? 'forced' : 'immediate',
-              from: null,
-              to: now,
-            }),
-          );
-      }
-      if (wantDaily) {
-        const batches = await trx
-          .selectFrom('notification_batch')
-          .select((eb) => eb.fn.max('batch_date').as('last'))
-          .where('la_code', '=', la.la_code)
-          .executeTakeFirst();
-        const last = batches?.last ?? null;
-        if (last === null || last < yesterday) {
-          const to = londonMidnight(today);
-          const from = londonMidnight(last === null ? yesterday : addDays(last, 1));
-          const rows = await claimPending(trx, now, la.la_code, to);
-          const out = await deliver(trx, now, la, rows, { kind: 'daily', from, to, batchDate: yesterday });
-          sent.push(out);
-        }
-      }
-      return sent;
-    });
-    if (!result || result.length === 0) continue;
+  las.forEach((la, i) => {
+    const result = results[i];
+    if (!result || result.length === 0) return;
     summary.localAuthorities.push(la.la_code);
     for (const s of result) {
       summary.messages++;
       summary.accesses += s.accesses;
       if (s.heartbeat) summary.heartbeats++;
     }
-  }
+  });
   return summary;
 }
 
+interface Sent {
+  accesses: number;
+  heartbeat: boolean;
+}
+
+/** One LA's dispatch, in its own transaction: null when another process is dispatching it. */
+async function dispatchLa(
+  db: Executor,
+  now: Date,
+  la: LaInfo,
+  opts: { force: boolean; dailyDue: boolean; today: IsoDate; yesterday: IsoDate },
+): Promise<Sent[] | null> {
+  const { today, yesterday } = opts;
+  const wantPending = opts.force || la.cadence === 'immediate';
+  const wantDaily = la.cadence === 'daily' && opts.dailyDue;
+  if (!wantPending && !wantDaily) return null;
+  return transact(db, async (trx) => {
+    const { rows } = await sql<{
+      locked: boolean;
+    }>`select pg_try_advisory_xact_lock(hashtext(${`cpis-dispatch:${la.la_code}`})) as locked`.execute(trx);
+    if (!rows[0]!.locked) return null; // another process is dispatching this LA right now
+    const sent: Sent[] = [];
+    if (wantPending) {
+      const messageId = randomUUID();
+      const ids = await claimPending(trx, now, la.la_code, null, messageId);
+      if (ids.length)
+        sent.push(
+          await deliver(trx, now, la, messageId, ids, {
+            kind: opts.force ? 'forced' : 'immediate',
+            from: null,
+            to: now,
+          }),
+        );
+    }
+    if (wantDaily) {
+      const batches = await trx
+        .selectFrom('notification_batch')
+        .select((eb) => eb.fn.max('batch_date').as('last'))
+        .where('la_code', '=', la.la_code)
+        .executeTakeFirst();
+      const last = batches?.last ?? null;
+      if (last === null || last < yesterday) {
+        const to = londonMidnight(today);
+        const from = londonMidnight(last === null ? yesterday : addDays(last, 1));
+        const messageId = randomUUID();
+        const rows = await claimPending(trx, now, la.la_code, to, messageId);
+        const out = await deliver(trx, now, la, messageId, rows, {
+          kind: 'daily',
+          from,
+          to,
+          batchDate: yesterday,
+        });
+        sent.push(out);
+      }
+    }
+    return sent;
+  });
+}
+
 /**
- * Claim this LA's pending notices (for accesses before `cutoff`, if given) and read everything the
- * message says about them, in one statement: the rows stay locked for this transaction, and another
- * process dispatching at the same moment skips them.
+ * Claim this LA's pending notices (for accesses before `cutoff`, if given) for the message
+ * `messageId`, and read everything the message says about them: the rows stay locked for this
+ * transaction, and another process dispatching at the same moment skips them.
  */
-async function claimPending(trx: Tx, now: Date, laCode: string, cutoff: Date | null): Promise<AccessRow[]> {
-  const rows = await claimRows(trx, laCode, cutoff);
+async function claimPending(
+  trx: Tx,
+  now: Date,
+  laCode: string,
+  cutoff: Date | null,
+  messageId: string,
+): Promise<AccessRow[]> {
+  const rows = await claimRows(trx, laCode, cutoff, messageId);
   // Then file the claimed look-ups (and any other pending ones) into the LA's episodes, so the
   // message names the same episodes as the inbox and the API: every row claimed is assigned.
-  if (rows.length) await bringEpisodesUpToDate(trx, laCode, now);
+  if (rows.length === 0) return rows;
+  await bringEpisodesUpToDate(trx, laCode, now);
+  // Look-ups the scheduler had not filed yet were filed just now: their episodes (an episode id is
+  // set once, so the others stand).
+  const unfiled = rows.filter((r) => r.episode_id === null);
+  if (unfiled.length) {
+    const { rows: filed } = await sql<{ access_id: string; episode_id: string | null }>`
+      select access_id, episode_id from access_notice
+       where la_code = ${laCode} and access_id = any(${unfiled.map((r) => r.id)}::uuid[])`.execute(trx);
+    const episodeOf = new Map(filed.map((f) => [f.access_id, f.episode_id]));
+    for (const r of unfiled) r.episode_id = episodeOf.get(r.id) ?? null;
+  }
   return rows;
 }
 
-async function claimRows(trx: Tx, laCode: string, cutoff: Date | null): Promise<AccessRow[]> {
+async function claimRows(
+  trx: Tx,
+  laCode: string,
+  cutoff: Date | null,
+  messageId: string,
+): Promise<AccessRow[]> {
+  // One statement locks the notices (skipping any another transaction holds), marks them with the
+  // message about to be posted in this same transaction, and reads the access (one heap tuple each,
+  // by key) and its organisations (a handful, memoised). The child's names, the same for all of a
+  // child's look-ups, are read once per child afterwards rather than once per look-up.
   const { rows } = await sql<AccessRow>`
-    select e.id, e.nhs_number, e.queried_nhs_number, e.accessed_at, e.resource, e.accessor_kind, e.accessor_name,
-           e.job_role_code, e.job_role_display, e.user_id, e.role_profile_id, e.asid, e.org_code, e.patient_location,
-           e.safeguarding_lead, n.plan_types,
+    with claimed as materialized (
+      select n.ctid as tid, e.id, e.nhs_number, e.queried_nhs_number, e.accessed_at, e.resource, e.accessor_kind,
+             e.accessor_name, e.job_role_code, e.job_role_display, e.user_id, e.role_profile_id, e.asid, e.org_code,
+             e.patient_location, e.safeguarding_lead
+        from access_notice n
+        join access_event e on e.id = n.access_id
+       where n.la_code = ${laCode} and n.message_id is null ${cutoff ? sql`and e.accessed_at < ${cutoff}` : sql``}
+         for update of n skip locked
+    ), marked as (
+      update access_notice n set message_id = ${messageId}
+        from claimed c
+       where n.ctid = c.tid and n.access_id = c.id
+      returning n.access_id, n.plan_types, n.episode_id
+    )
+    select c.id, c.nhs_number, c.queried_nhs_number, c.accessed_at, c.resource, c.accessor_kind, c.accessor_name,
+           c.job_role_code, c.job_role_display, c.user_id, c.role_profile_id, c.asid, c.org_code, c.patient_location,
+           c.safeguarding_lead, m.plan_types, m.episode_id,
            o.name as o_name, o.setting as o_setting, o.town as o_town, o.phone as o_phone,
            o.parent_ods_code as o_parent_code, po.name as o_parent_name,
-           l.name as l_name, l.setting as l_setting, l.town as l_town, l.phone as l_phone, lp.name as l_parent_name,
+           l.name as l_name, l.setting as l_setting, l.town as l_town, l.phone as l_phone, lp.name as l_parent_name
+      from claimed c
+      join marked m on m.access_id = c.id
+      left join organisation o on o.ods_code = c.org_code
+      left join organisation po on po.ods_code = o.parent_ods_code
+      left join organisation l on l.ods_code = c.patient_location
+      left join organisation lp on lp.ods_code = l.parent_ods_code
+     order by c.accessed_at, c.id`.execute(trx);
+  if (rows.length === 0) return rows;
+  const { rows: names } = await sql<ChildNames & { nhs_number: string }>`
+    select c.nhs_number,
            r.family_name as r_family, r.given_names as r_given, r.birth_date as r_birth, r.local_id as r_local_id,
            p.family_name as p_family, p.given_names as p_given, p.birth_date as p_birth
-      from access_notice n
-      join access_event e on e.id = n.access_id
-      left join organisation o on o.ods_code = e.org_code
-      left join organisation po on po.ods_code = o.parent_ods_code
-      left join organisation l on l.ods_code = e.patient_location
-      left join organisation lp on lp.ods_code = l.parent_ods_code
-      left join la_record r on r.la_code = n.la_code and r.nhs_number = e.nhs_number
-      left join person p on p.nhs_number = e.nhs_number
-     where n.la_code = ${laCode} and n.message_id is null ${cutoff ? sql`and e.accessed_at < ${cutoff}` : sql``}
-     order by e.accessed_at, e.id
-     for update of n skip locked`.execute(trx);
+      from unnest(${[...new Set(rows.map((r) => r.nhs_number))]}::text[]) as c(nhs_number)
+      left join la_record r on r.la_code = ${laCode} and r.nhs_number = c.nhs_number
+      left join person p on p.nhs_number = c.nhs_number`.execute(trx);
+  const byChild = new Map(names.map((n) => [n.nhs_number, n]));
+  for (const r of rows) {
+    const n = byChild.get(r.nhs_number)!;
+    r.r_family = n.r_family;
+    r.r_given = n.r_given;
+    r.r_birth = n.r_birth;
+    r.r_local_id = n.r_local_id;
+    r.p_family = n.p_family;
+    r.p_given = n.p_given;
+    r.p_birth = n.p_birth;
+  }
   return rows;
+}
+
+interface ChildNames {
+  r_family: string | null;
+  r_given: string[] | null;
+  r_birth: string | null;
+  r_local_id: string | null;
+  p_family: string | null;
+  p_given: string[] | null;
+  p_birth: string | null;
 }
 
 interface Period {
@@ -181,14 +295,9 @@ type AccessRow = Omit<
   l_town: string | null;
   l_phone: string | null;
   l_parent_name: string | null;
-  r_family: string | null;
-  r_given: string[] | null;
-  r_birth: string | null;
-  r_local_id: string | null;
-  p_family: string | null;
-  p_given: string[] | null;
-  p_birth: string | null;
-};
+  /** The episode the look-up was filed into (null until it is). */
+  episode_id: string | null;
+} & ChildNames;
 
 export interface OrganisationDescription {
   odsCode: string;
@@ -237,6 +346,7 @@ async function deliver(
   trx: Tx,
   now: Date,
   la: LaInfo,
+  messageId: string,
   rows: AccessRow[],
   period: Period,
 ): Promise<{ accesses: number; heartbeat: boolean }> {
@@ -314,13 +424,8 @@ async function deliver(
     children: patterns,
     unknownOrganisations: [...unknown].sort(),
   };
-  const messageId = await postMessage(trx, now, la.la_code, 'access-notification', body);
-  if (rows.length) {
-    await sql`update access_notice set message_id = ${messageId}
-               where la_code = ${la.la_code} and access_id = any(${rows.map((r) => r.id)}::uuid[])`.execute(
-      trx,
-    );
-  }
+  // The claimed notices already carry this message's id (claimRows), in this transaction.
+  await postMessage(trx, now, la.la_code, 'access-notification', body, messageId);
   if (period.batchDate) {
     await trx
       .insertInto('notification_batch')
@@ -391,32 +496,71 @@ interface HistoryRow {
  * This LA's history of each delivered child, read once for both episodes and patterns: from the
  * longest look-back either needs before the earliest delivered access, up to the latest. The area
  * is the organisation's town, or for NHS 111 and ambulances (which are not where the child is) the
- * patient's location when the caller gave one.
+ * patient's location when the caller gave one. The delivered accesses are part of it, as claimed:
+ * only the child's other look-ups this LA was told of are read here.
  */
 async function historyOf(trx: Tx, la: LaInfo, delivered: AccessRow[]): Promise<Map<string, HistoryRow[]>> {
   const byChild = new Map<string, HistoryRow[]>();
   if (delivered.length === 0) return byChild;
   const t = thresholdsOf(la.pattern_thresholds);
   const lookbackDays = Math.max(EPISODE_LOOKBACK_DAYS, t.episodeDays, t.areaDays);
-  const times = delivered.map((a) => a.accessed_at.getTime());
-  const { rows } = await sql<HistoryRow>`
+  // Delivered in time order (claimRows).
+  const first = delivered[0]!.accessed_at.getTime();
+  const last = delivered.at(-1)!.accessed_at;
+  const children = [...new Set(delivered.map((a) => a.nhs_number))].sort();
+  const { rows: others } = await sql<HistoryRow>`
     select e.id, n.episode_id, e.nhs_number, e.accessed_at, e.org_code, o.name, o.setting, e.accessor_name, e.job_role_display,
            case when o.setting in ('nhs-111', 'ambulance-service') then l.town else o.town end as area
       from access_event e
-      -- By the notice's key for each of the child's look-ups, not by scanning every LA's notices.
-      join lateral (select n.episode_id from access_notice n where n.access_id = e.id and n.la_code = ${la.la_code}) n on true
+      -- By the notice's key for each of the child's look-ups, not by scanning every LA's notices
+      -- (offset 0 keeps the planner from turning it into such a scan).
+      join lateral (select n.episode_id from access_notice n where n.access_id = e.id and n.la_code = ${la.la_code} offset 0) n on true
       left join organisation o on o.ods_code = e.org_code
       left join organisation l on l.ods_code = e.patient_location
-     where e.nhs_number = any(${[...new Set(delivered.map((a) => a.nhs_number))]}::text[])
-       and e.accessed_at >= ${new Date(Math.min(...times) - lookbackDays * 86_400_000)}
-       and e.accessed_at <= ${new Date(Math.max(...times))}
+     where e.nhs_number = any(${children}::text[])
+       and e.accessed_at >= ${new Date(first - lookbackDays * 86_400_000)}
+       and e.accessed_at <= ${last}
+       and e.id <> all(${delivered.map((a) => a.id)}::uuid[])
      order by e.nhs_number, e.accessed_at, e.id`.execute(trx);
-  for (const r of rows) {
-    const list = byChild.get(r.nhs_number) ?? [];
-    list.push(r);
-    byChild.set(r.nhs_number, list);
+  for (const nhs of children) byChild.set(nhs, []);
+  for (const r of others) byChild.get(r.nhs_number)!.push(r);
+  const mine = new Map<string, HistoryRow[]>();
+  for (const a of delivered) {
+    const list = mine.get(a.nhs_number) ?? [];
+    list.push({
+      id: a.id,
+      episode_id: a.episode_id,
+      nhs_number: a.nhs_number,
+      accessed_at: a.accessed_at,
+      org_code: a.org_code,
+      name: a.o_name,
+      setting: a.o_setting,
+      accessor_name: a.accessor_name,
+      job_role_display: a.job_role_display,
+      area: a.o_setting === 'nhs-111' || a.o_setting === 'ambulance-service' ? a.l_town : a.o_town,
+    });
+    mine.set(a.nhs_number, list);
   }
+  // Each child's look-ups in time order (then by id), as one read of them all would give.
+  for (const [nhs, list] of byChild) byChild.set(nhs, mergeInOrder(list, mine.get(nhs) ?? []));
   return byChild;
+}
+
+function mergeInOrder(a: HistoryRow[], b: HistoryRow[]): HistoryRow[] {
+  if (a.length === 0) return b;
+  if (b.length === 0) return a;
+  const out: HistoryRow[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i]!;
+    const y = b[j]!;
+    const d = x.accessed_at.getTime() - y.accessed_at.getTime();
+    out.push(d < 0 || (d === 0 && x.id < y.id) ? a[i++]! : b[j++]!);
+  }
+  while (i < a.length) out.push(a[i++]!);
+  while (j < b.length) out.push(b[j++]!);
+  return out;
 }
 
 /**
@@ -490,10 +634,13 @@ async function storedEpisodes(
   trx: Tx,
   history: Map<string, HistoryRow[]>,
 ): Promise<Map<string, StoredEpisode>> {
-  const ids = [...new Set([...history.values()].flat().flatMap((r) => (r.episode_id ? [r.episode_id] : [])))];
-  if (ids.length === 0) return new Map();
+  const ids = new Set<string>();
+  for (const rows of history.values()) for (const r of rows) if (r.episode_id) ids.add(r.episode_id);
+  if (ids.size === 0) return new Map();
   const { rows } = await sql<StoredEpisode>`
-    select id, started_at, last_at, access_count from la_episode where id = any(${ids}::uuid[])`.execute(trx);
+    select id, started_at, last_at, access_count from la_episode where id = any(${[...ids]}::uuid[])`.execute(
+    trx,
+  );
   return new Map(rows.map((r) => [r.id, r]));
 }
 

@@ -26,15 +26,18 @@ export interface MessageSummary {
   createdAt: string;
 }
 
-/** Post a message; its body's fields appear beside id, type and createdAt when read. */
+/**
+ * Post a message; its body's fields appear beside id, type and createdAt when read. The id may be
+ * chosen beforehand (a dispatch marks the notices it delivers with it in the same transaction).
+ */
 export async function postMessage(
   trx: Tx,
   now: Date,
   laCode: string,
   type: MessageType,
   body: Record<string, unknown>,
+  id: string = randomUUID(),
 ): Promise<string> {
-  const id = randomUUID();
   await trx
     .insertInto('mailbox_message')
     .values({ id, la_code: laCode, type, created_at: now, body: JSON.stringify(body), acknowledged_at: null })

@@ -15,6 +15,7 @@ import { auditCheckpoints } from './migrations/0008_audit_checkpoints.ts';
 import { retention } from './migrations/0009_retention.ts';
 import { uploadStaging } from './migrations/0010_upload_staging.ts';
 import { queryRead } from './migrations/0011_query_read.ts';
+import { dispatchSpeed } from './migrations/0012_dispatch_speed.ts';
 
 export interface Migration {
   name: string;
@@ -34,6 +35,7 @@ export const MIGRATIONS: readonly Migration[] = [
   retention,
   uploadStaging,
   queryRead,
+  dispatchSpeed,
 ];
 
 const provider: MigrationProvider = {
