@@ -41,6 +41,9 @@ import { createPortalDeps } from './web/deps.ts';
 import { portalRoutes } from './web/portal.ts';
 import { sessionPurgeJob } from './web/session.ts';
 
+/** When listening, the scheduler's first run waits this long after the service starts answering. */
+const FIRST_TICK_AFTER_MS = 1000;
+
 export interface ServiceOptions {
   config: Config;
   logger?: Logger;
@@ -236,7 +239,13 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     }
     ready = true;
     mark('listening');
-    if (opts.scheduler ?? true) scheduler.start((opts.tickOnClockChange ?? true) ? settableClock : null);
+    // Its first run waits a moment when listening: the embedded store's queries hold the event loop,
+    // and the first requests (a health check, an A&E look-up) should not queue behind a catch-up.
+    if (opts.scheduler ?? true)
+      scheduler.start(
+        (opts.tickOnClockChange ?? true) ? settableClock : null,
+        (opts.listen ?? true) ? FIRST_TICK_AFTER_MS : 0,
+      );
     return { config, store, clock, http, deps, logger, scheduler, url, stop };
   } catch (err) {
     await stop();

@@ -18,6 +18,7 @@ export class Scheduler {
   #running: Promise<void> | null = null;
   #again = false;
   #unsubscribe: (() => void) | null = null;
+  #first: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly clock: Clock,
@@ -26,11 +27,16 @@ export class Scheduler {
     private readonly intervalMs = 30_000,
   ) {}
 
-  start(settable: SettableClock | null): void {
+  /**
+   * Tick every interval and whenever the demo clock moves; the first tick after `firstTickAfterMs`
+   * (a service that has just started listening answers its first requests before catching up).
+   */
+  start(settable: SettableClock | null, firstTickAfterMs = 0): void {
     this.#timer = setInterval(() => void this.tick(), this.intervalMs);
     this.#timer.unref();
     if (settable) this.#unsubscribe = settable.onChange(() => void this.tick());
-    void this.tick();
+    if (firstTickAfterMs > 0) this.#first = setTimeout(() => void this.tick(), firstTickAfterMs);
+    else void this.tick();
   }
 
   /** Run every job once now (ticks never overlap: a tick asked for during one runs right after it). */
@@ -59,7 +65,9 @@ export class Scheduler {
 
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
+    if (this.#first) clearTimeout(this.#first);
     this.#timer = null;
+    this.#first = null;
     this.#unsubscribe?.();
     await this.#running;
   }

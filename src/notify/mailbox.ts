@@ -26,6 +26,11 @@ export interface MessageSummary {
   createdAt: string;
 }
 
+/** A message body already serialised (a large acknowledgement is serialised once, not per use). */
+export class SerialisedBody {
+  constructor(readonly json: string) {}
+}
+
 /**
  * Post a message; its body's fields appear beside id, type and createdAt when read. The id may be
  * chosen beforehand (a dispatch marks the notices it delivers with it in the same transaction).
@@ -35,12 +40,13 @@ export async function postMessage(
   now: Date,
   laCode: string,
   type: MessageType,
-  body: Record<string, unknown>,
+  body: Record<string, unknown> | SerialisedBody,
   id: string = randomUUID(),
 ): Promise<string> {
+  const json = body instanceof SerialisedBody ? body.json : JSON.stringify(body);
   await trx
     .insertInto('mailbox_message')
-    .values({ id, la_code: laCode, type, created_at: now, body: JSON.stringify(body), acknowledged_at: null })
+    .values({ id, la_code: laCode, type, created_at: now, body: json, acknowledged_at: null })
     .execute();
   // An LA with a webhook also gets every message pushed (src/notify/webhook.ts); due at once.
   await sql`insert into webhook_delivery (message_id, la_code, next_attempt_at, created_at)

@@ -24,7 +24,7 @@ import { isValidNhsNumber, type NhsNumber, nhsNumber } from '../domain/nhs-numbe
 import { conflict, OutcomeError, outcome, unavailable } from '../domain/outcomes.ts';
 import { visibleUntil } from '../domain/plans.ts';
 import { isStorableText, memberPath, quoted } from '../domain/validate.ts';
-import { postMessage } from '../notify/mailbox.ts';
+import { postMessage, SerialisedBody } from '../notify/mailbox.ts';
 import { insertRows } from '../store/bulk.ts';
 import { type Executor, transact } from '../store/db.ts';
 import type { UploadStageTable } from '../store/schema.ts';
@@ -89,7 +89,12 @@ export interface UploadRequest {
   mode?: string;
 }
 
-export type UploadResult = { replay: boolean; acknowledgement: Acknowledgement };
+export type UploadResult = {
+  replay: boolean;
+  acknowledgement: Acknowledgement;
+  /** The acknowledgement serialised (once: a large file's runs to tens of megabytes). */
+  json: string;
+};
 
 export const CSV_COLUMNS = [
   'subject',
@@ -509,7 +514,11 @@ async function checkSequence(
     .executeTakeFirst();
   if (previous) {
     if (previous.body_sha256 === sha256)
-      return { replay: true, acknowledgement: previous.acknowledgement as Acknowledgement };
+      return {
+        replay: true,
+        acknowledgement: previous.acknowledgement as Acknowledgement,
+        json: JSON.stringify(previous.acknowledgement),
+      };
     throw conflict(
       `sequence ${s.sequence} was already processed with a different file; send new content under a higher sequence`,
       'sequence',
@@ -871,6 +880,7 @@ async function applyStaged(
         rejected: received - accepted,
         records: acks,
       };
+      const json = JSON.stringify(ack);
       await trx
         .updateTable('upload')
         .set({
@@ -878,11 +888,11 @@ async function applyStaged(
           received,
           accepted,
           rejected: ack.rejected,
-          acknowledgement: JSON.stringify(ack),
+          acknowledgement: json,
         })
         .where('id', '=', uploadId)
         .execute();
-      await postMessage(trx, now, la, 'upload-acknowledgement', ack as unknown as Record<string, unknown>);
+      await postMessage(trx, now, la, 'upload-acknowledgement', new SerialisedBody(json));
       audit.push({
         category: 'upload',
         action: 'upload',
@@ -899,7 +909,7 @@ async function applyStaged(
         },
       });
       await appendAudit(trx, now, audit);
-      return { replay: false, acknowledgement: ack };
+      return { replay: false, acknowledgement: ack, json };
     },
     0,
   );

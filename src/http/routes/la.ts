@@ -72,7 +72,7 @@ export function laRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
-    scope.post('/la/v1/uploads', { config: LA }, async (req) => {
+    scope.post('/la/v1/uploads', { config: LA }, async (req, reply) => {
       const la = laOf(req);
       const format = formatOf(req.headers['content-type']);
       if (!format)
@@ -108,7 +108,8 @@ export function laRoutes(app: FastifyInstance, deps: HttpDeps): void {
           ...(query.mode !== undefined ? { mode: query.mode } : {}),
         },
       );
-      return result.acknowledgement;
+      // Serialised once by the upload (it is also the mailbox message).
+      return reply.type('application/json; charset=utf-8').send(result.json);
     });
   });
 
