@@ -508,9 +508,9 @@ async function historyOf(trx: Tx, la: LaInfo, delivered: AccessRow[]): Promise<M
   const first = delivered[0]!.accessed_at.getTime();
   const last = delivered.at(-1)!.accessed_at;
   const children = [...new Set(delivered.map((a) => a.nhs_number))].sort();
-  const { rows: others } = await sql<HistoryRow>`
-    select e.id, n.episode_id, e.nhs_number, e.accessed_at, e.org_code, o.name, o.setting, e.accessor_name, e.job_role_display,
-           case when o.setting in ('nhs-111', 'ambulance-service') then l.town else o.town end as area
+  const { rows: others } = await sql<HistoryRow & { o_town: string | null; l_town: string | null }>`
+    select e.id, n.episode_id, e.nhs_number, e.accessed_at, e.org_code, o.name, o.setting, e.accessor_name,
+           e.job_role_display, o.town as o_town, l.town as l_town
       from access_event e
       -- By the notice's key for each of the child's look-ups, not by scanning every LA's notices
       -- (offset 0 keeps the planner from turning it into such a scan).
@@ -520,14 +520,14 @@ async function historyOf(trx: Tx, la: LaInfo, delivered: AccessRow[]): Promise<M
      where e.nhs_number = any(${children}::text[])
        and e.accessed_at >= ${new Date(first - lookbackDays * 86_400_000)}
        and e.accessed_at <= ${last}
-       and e.id <> all(${delivered.map((a) => a.id)}::uuid[])
-     order by e.nhs_number, e.accessed_at, e.id`.execute(trx);
+       and e.id <> all(${delivered.map((a) => a.id)}::uuid[])`.execute(trx);
   for (const nhs of children) byChild.set(nhs, []);
-  for (const r of others) byChild.get(r.nhs_number)!.push(r);
-  const mine = new Map<string, HistoryRow[]>();
+  for (const r of others) {
+    const { o_town, l_town, ...row } = r;
+    byChild.get(r.nhs_number)!.push({ ...row, area: areaOf(r.setting, o_town, l_town) });
+  }
   for (const a of delivered) {
-    const list = mine.get(a.nhs_number) ?? [];
-    list.push({
+    byChild.get(a.nhs_number)!.push({
       id: a.id,
       episode_id: a.episode_id,
       nhs_number: a.nhs_number,
@@ -537,30 +537,20 @@ async function historyOf(trx: Tx, la: LaInfo, delivered: AccessRow[]): Promise<M
       setting: a.o_setting,
       accessor_name: a.accessor_name,
       job_role_display: a.job_role_display,
-      area: a.o_setting === 'nhs-111' || a.o_setting === 'ambulance-service' ? a.l_town : a.o_town,
+      area: areaOf(a.o_setting, a.o_town, a.l_town),
     });
-    mine.set(a.nhs_number, list);
   }
   // Each child's look-ups in time order (then by id), as one read of them all would give.
-  for (const [nhs, list] of byChild) byChild.set(nhs, mergeInOrder(list, mine.get(nhs) ?? []));
+  for (const list of byChild.values())
+    list.sort(
+      (x, y) => x.accessed_at.getTime() - y.accessed_at.getTime() || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0),
+    );
   return byChild;
 }
 
-function mergeInOrder(a: HistoryRow[], b: HistoryRow[]): HistoryRow[] {
-  if (a.length === 0) return b;
-  if (b.length === 0) return a;
-  const out: HistoryRow[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length && j < b.length) {
-    const x = a[i]!;
-    const y = b[j]!;
-    const d = x.accessed_at.getTime() - y.accessed_at.getTime();
-    out.push(d < 0 || (d === 0 && x.id < y.id) ? a[i++]! : b[j++]!);
-  }
-  while (i < a.length) out.push(a[i++]!);
-  while (j < b.length) out.push(b[j++]!);
-  return out;
+/** Where the child was: the organisation's town, or for NHS 111 and ambulances (which are not where the child is) the patient's location's. */
+function areaOf(setting: string | null, orgTown: string | null, locationTown: string | null): string | null {
+  return setting === 'nhs-111' || setting === 'ambulance-service' ? locationTown : orgTown;
 }
 
 /**
