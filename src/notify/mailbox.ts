@@ -26,11 +26,6 @@ export interface MessageSummary {
   createdAt: string;
 }
 
-/** A message body already serialised (a large acknowledgement is serialised once, not per use). */
-export class SerialisedBody {
-  constructor(readonly json: string) {}
-}
-
 /**
  * Post a message; its body's fields appear beside id, type and createdAt when read. The id may be
  * chosen beforehand (a dispatch marks the notices it delivers with it in the same transaction).
@@ -40,10 +35,11 @@ export async function postMessage(
   now: Date,
   laCode: string,
   type: MessageType,
-  body: Record<string, unknown> | SerialisedBody,
+  /** The body, or its JSON already serialised (a large acknowledgement is serialised once). */
+  body: Record<string, unknown> | string,
   id: string = randomUUID(),
 ): Promise<string> {
-  const json = body instanceof SerialisedBody ? body.json : JSON.stringify(body);
+  const json = typeof body === 'string' ? body : JSON.stringify(body);
   await trx
     .insertInto('mailbox_message')
     .values({ id, la_code: laCode, type, created_at: now, body: json, acknowledged_at: null })

@@ -94,35 +94,20 @@ export async function putRecords(
       visible_until: 'date',
       delete_date: 'date',
     },
-    standing.flatMap((r) => {
-      const subject = { birthDate: r.birthDate, expectedDeliveryDate: r.expectedDeliveryDate };
-      return r.plans.map((p) => ({
-        la_code: laCode,
-        nhs_number: r.nhsNumber,
-        plan_type: p.type,
-        start_date: p.startDate,
-        end_date: p.endDate,
-        visible_until: visibleUntil(p, subject),
-        delete_date: p.deleteDate,
-      }));
-    }),
+    standing.flatMap((r) => planRows(r).map((p) => ({ la_code: laCode, nhs_number: r.nhsNumber, ...p }))),
   );
 }
 
-/** Remove this LA's records for these subjects (their plans go with them); returns the subjects it held. */
-export async function removeRecords(
-  trx: Tx,
-  laCode: string,
-  nhsNumbers: readonly string[],
-): Promise<string[]> {
-  if (nhsNumbers.length === 0) return [];
-  const rows = await trx
-    .deleteFrom('la_record')
-    .where('la_code', '=', laCode)
-    .where('nhs_number', 'in', [...nhsNumbers])
-    .returning('nhs_number')
-    .execute();
-  return rows.map((r) => r.nhs_number);
+/** A record's plans as `la_plan` columns, each with the last day health may see it. */
+export function planRows(r: Pick<RecordInput, 'birthDate' | 'expectedDeliveryDate' | 'plans'>) {
+  const subject = { birthDate: r.birthDate, expectedDeliveryDate: r.expectedDeliveryDate };
+  return r.plans.map((p) => ({
+    plan_type: p.type,
+    start_date: p.startDate,
+    end_date: p.endDate,
+    visible_until: visibleUntil(p, subject),
+    delete_date: p.deleteDate,
+  }));
 }
 
 /**

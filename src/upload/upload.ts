@@ -22,15 +22,14 @@ import type { Clock } from '../domain/clock.ts';
 import { type IsoDate, londonDateOf } from '../domain/dates.ts';
 import { isValidNhsNumber, type NhsNumber, nhsNumber } from '../domain/nhs-number.ts';
 import { conflict, OutcomeError, outcome, unavailable } from '../domain/outcomes.ts';
-import { visibleUntil } from '../domain/plans.ts';
 import { isStorableText, memberPath, quoted } from '../domain/validate.ts';
-import { postMessage, SerialisedBody } from '../notify/mailbox.ts';
+import { postMessage } from '../notify/mailbox.ts';
 import { insertRows } from '../store/bulk.ts';
 import { type Executor, transact } from '../store/db.ts';
 import type { UploadStageTable } from '../store/schema.ts';
 import { scanCsv } from './csv-stream.ts';
 import { RECORDS_STREAMED, scanUploadJson, UploadSyntaxError } from './json-stream.ts';
-import { endRecordsAbsentFrom } from './records.ts';
+import { endRecordsAbsentFrom, planRows } from './records.ts';
 import {
   decideAgainstDemographics,
   type RawRecord,
@@ -685,7 +684,6 @@ async function stageChunk(
       } else {
         rejection = decideAgainstDemographics(record, trace, item.at, today) ?? undefined;
         if (!rejection) {
-          const subject = { birthDate: record.birthDate, expectedDeliveryDate: record.expectedDeliveryDate };
           rows.push({
             ...row(item.index, 'put', record.nhsNumber),
             subject: record.subject,
@@ -695,13 +693,7 @@ async function stageChunk(
             given_names: record.givenNames,
             birth_date: record.birthDate,
             expected_delivery_date: record.expectedDeliveryDate,
-            plans: record.plans.map((p) => ({
-              plan_type: p.type,
-              start_date: p.startDate,
-              end_date: p.endDate,
-              visible_until: visibleUntil(p, subject),
-              delete_date: p.deleteDate,
-            })),
+            plans: planRows(record),
           });
           put.push({
             nhsNumber: record.nhsNumber,
@@ -892,7 +884,7 @@ async function applyStaged(
         })
         .where('id', '=', uploadId)
         .execute();
-      await postMessage(trx, now, la, 'upload-acknowledgement', new SerialisedBody(json));
+      await postMessage(trx, now, la, 'upload-acknowledgement', json);
       audit.push({
         category: 'upload',
         action: 'upload',
