@@ -218,6 +218,7 @@ export async function benchQuery(
           .executeTakeFirstOrThrow();
         const chain = await verifyAuditChain(store.db);
         const stats = service.deps.query.stats;
+        const index = service.deps.query.planIndexStats;
         console.log(line(`query ${engine}`, serviceResult));
         console.log(line(`bare fastify (${engine} run)`, bareResult));
         console.log(line(`node:http Map (${engine} run)`, keyedResult));
@@ -227,7 +228,12 @@ export async function benchQuery(
             `${audited.toLocaleString('en-GB')} audit entries written (warm-up included), ` +
             `${Number(accesses.n).toLocaleString('en-GB')} accesses recorded; ` +
             `${stats.batches.toLocaleString('en-GB')} commits, ${(stats.jobs / Math.max(1, stats.batches)).toFixed(1)} ` +
-            `queries per commit on average (largest ${stats.largestBatch}); chain ${chain.ok ? 'verifies' : `BROKEN: ${JSON.stringify(chain)}`}`,
+            `queries per commit on average (largest ${stats.largestBatch}); ` +
+            (index
+              ? `plan index: ${index.plans.toLocaleString('en-GB')} plans, loaded ${index.loads} time(s) (last ${index.lastLoadMs.toFixed(0)} ms), ` +
+                `${index.answered.toLocaleString('en-GB')} batches answered from it, ${index.refused} refused after a change; `
+              : 'no plan index; ') +
+            `chain ${chain.ok ? 'verifies' : `BROKEN: ${JSON.stringify(chain)}`}`,
         );
         out[engine] = {
           service: serviceResult,

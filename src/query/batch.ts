@@ -4,9 +4,11 @@
  * head and the commit's disk flush would serialise everything. Instead, concurrent requests hand
  * their work to this committer, which runs them together:
  *
- *   one read for every NHS number in the batch (`cpis_query_plans`, no lock), extra reads some jobs
- *   need (the access history), then one write statement of every access, notice and audit entry
- *   and the new chain head (`cpis_query_write`, migration 0011).
+ *   the plans of every NHS number in the batch, from the in-memory index (plan-index.ts) or, when it
+ *   is not current, one read of the tables (`cpis_query_plans`, no lock); extra reads some jobs
+ *   need (the access history); then one write statement of every access, notice and audit entry
+ *   and the new chain head (`cpis_query_write`, migrations 0011 and 0013), which refuses a batch
+ *   answered from an index the plans have changed since (it is then read from the tables).
  *
  * The write is one statement, so one transaction: a batch's accesses, notices and audit entries
  * commit together or not at all. Writes go one at a time in this process, each sealed onto the head
@@ -26,6 +28,7 @@ import { unavailable } from '../domain/outcomes.ts';
 import { type Executor, isRetryable } from '../store/db.ts';
 import type { AccessRow, NoticeRow } from './access.ts';
 import { type ChainHead, readHead, readPlans, type Subject } from './lookup.ts';
+import { PLANS_CHANGED, type PlanIndex, type PlanSnapshot } from './plan-index.ts';
 
 /** What a job sees when it runs: the store to read from, time, and the subjects it asked for. */
 export interface BatchContext {
@@ -63,6 +66,8 @@ export interface CommitterOptions {
    * at a time.
    */
   concurrency?: number;
+  /** Answer from this in-memory index of plans when it is current (plan-index.ts); else read the tables. */
+  plans?: PlanIndex;
 }
 
 export interface CommitterStats {
@@ -76,6 +81,7 @@ export class GroupCommitter {
   readonly #clock: Clock;
   readonly #maxBatch: number;
   readonly #concurrency: number;
+  readonly #plans: PlanIndex | null;
   #queue: Pending[] = [];
   #inFlight = 0;
   #scheduled = false;
@@ -92,6 +98,7 @@ export class GroupCommitter {
     this.#clock = clock;
     this.#maxBatch = opts.maxBatch ?? 256;
     this.#concurrency = opts.concurrency ?? 1;
+    this.#plans = opts.plans ?? null;
   }
 
   /** Run a job in the next batch; resolves after that batch has committed. */
@@ -153,23 +160,31 @@ export class GroupCommitter {
     }
   }
 
-  async #commit(jobs: Job<unknown>[]): Promise<unknown[]> {
+  async #commit(jobs: Job<unknown>[], fromIndex = true): Promise<unknown[]> {
     const db = this.#db;
     const now = this.#clock.now();
     const today = londonDateOf(now);
     const numbers = new Set<string>();
     for (const j of jobs) for (const n of j.numbers) numbers.add(n);
-    const subjects = await readPlans(db, [...numbers], today);
+    const index = fromIndex ? (this.#plans?.current() ?? null) : null;
+    const subjects = index ? index.subjects([...numbers], today) : await readPlans(db, [...numbers], today);
     const writes = new BatchWrites();
     const ctx: BatchContext = { db, now, today, subjects };
     const results: unknown[] = [];
     for (const j of jobs) results.push(await j.run(ctx, writes));
-    await this.#write(now, writes);
+    try {
+      await this.#write(now, writes, index);
+    } catch (err) {
+      if (!index || (err as { code?: string } | null)?.code !== PLANS_CHANGED) throw err;
+      // The plans changed after the index was read: nothing was written; answer from the tables.
+      this.#plans!.changed(index);
+      return this.#commit(jobs, false);
+    }
     return results;
   }
 
   /** Write a batch: one at a time, sealed onto the head the last write left (or the store's). */
-  async #write(now: Date, writes: BatchWrites): Promise<void> {
+  async #write(now: Date, writes: BatchWrites, index: PlanSnapshot | null): Promise<void> {
     const previous = this.#writing;
     let done: () => void = () => {};
     this.#writing = new Promise<void>((resolve) => {
@@ -188,6 +203,8 @@ export class GroupCommitter {
           fromHash: head.hash,
           toSeq: sealed.seq,
           toHash: sealed.hash,
+          // Answered from the index: the write refuses the batch if the plans changed since.
+          ...(index ? { planSnapshot: index.snapshot } : {}),
         };
         try {
           await sql`select cpis_query_write(${JSON.stringify(batch)}::jsonb)`.execute(this.#db);

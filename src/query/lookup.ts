@@ -32,7 +32,7 @@ export interface Subject {
   plans: VisiblePlan[];
 }
 
-interface Row {
+export interface PlanRow {
   queried: string;
   current_number: string | null;
   plan_nhs_number: string | null;
@@ -62,10 +62,18 @@ export async function readPlans(
   numbers: readonly string[],
   today: IsoDate,
 ): Promise<Map<string, Subject>> {
-  const subjects = new Map<string, Subject>();
-  if (numbers.length === 0) return subjects;
+  if (numbers.length === 0) return new Map();
   const { rows } =
-    await sql<Row>`select * from cpis_query_plans(${[...numbers]}::text[], ${today}::date)`.execute(db);
+    await sql<PlanRow>`select * from cpis_query_plans(${[...numbers]}::text[], ${today}::date)`.execute(db);
+  return subjectsOf(rows);
+}
+
+/**
+ * Subjects from rows as `cpis_query_plans` returns them (one per visible plan, or one without a
+ * plan for a subject with none); the in-memory index (plan-index.ts) makes the same rows.
+ */
+export function subjectsOf(rows: readonly PlanRow[]): Map<string, Subject> {
+  const subjects = new Map<string, Subject>();
   for (const r of rows) {
     const current = r.current_number ?? r.queried;
     let subject = subjects.get(r.queried);

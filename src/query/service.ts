@@ -19,6 +19,7 @@ import {
   type Job,
 } from './batch.ts';
 import type { VisiblePlan } from './lookup.ts';
+import { PlanIndex, type PlanIndexStats } from './plan-index.ts';
 import type { AccessMode, ModeDecision, QueryCaller } from './request.ts';
 
 export type SearchResource = 'CareTeam' | 'Flag' | 'AuditEvent';
@@ -90,16 +91,25 @@ export interface QueryServiceOptions {
   clock: Clock;
   maxBatch?: number;
   concurrency?: number;
+  /** Answer from an in-memory index of plans kept exact by the store (default true; plan-index.ts). */
+  planIndex?: boolean;
 }
 
 export class QueryService {
   readonly #committer: GroupCommitter;
+  readonly #plans: PlanIndex | null;
 
   constructor(opts: QueryServiceOptions) {
+    this.#plans = opts.planIndex === false ? null : new PlanIndex(opts.db);
     this.#committer = new GroupCommitter(opts.db, opts.clock, {
       maxBatch: opts.maxBatch ?? 256,
       concurrency: opts.concurrency ?? 1,
+      ...(this.#plans ? { plans: this.#plans } : {}),
     });
+  }
+
+  get planIndexStats(): PlanIndexStats | null {
+    return this.#plans?.stats ?? null;
   }
 
   get stats(): CommitterStats {
@@ -118,8 +128,9 @@ export class QueryService {
     return this.#committer.submit(recordJob(rec));
   }
 
-  close(): Promise<void> {
-    return this.#committer.close();
+  async close(): Promise<void> {
+    await this.#committer.close();
+    await this.#plans?.close();
   }
 }
 

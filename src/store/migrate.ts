@@ -16,6 +16,7 @@ import { retention } from './migrations/0009_retention.ts';
 import { uploadStaging } from './migrations/0010_upload_staging.ts';
 import { queryRead } from './migrations/0011_query_read.ts';
 import { dispatchSpeed } from './migrations/0012_dispatch_speed.ts';
+import { planIndex } from './migrations/0013_plan_index.ts';
 
 export interface Migration {
   name: string;
@@ -36,6 +37,7 @@ export const MIGRATIONS: readonly Migration[] = [
   uploadStaging,
   queryRead,
   dispatchSpeed,
+  planIndex,
 ];
 
 const provider: MigrationProvider = {

@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import { appendAudit } from '../audit/log.ts';
 import { londonDateOf, londonMidnight } from '../domain/dates.ts';
 import { purgeHistory } from '../notify/retention.ts';
+import { prunePlanChanges } from '../query/plan-index.ts';
 import type { Job } from '../scheduler.ts';
 import { type Executor, transact } from '../store/db.ts';
 import { purgeExpired } from './records.ts';
@@ -27,8 +28,9 @@ export function retentionJob(db: Executor): Job {
         .where('key', '=', STATE_KEY)
         .executeTakeFirst();
       if (done?.value === today) return null;
-      // Once a day too: upload files a dead process left staged.
+      // Once a day too: upload files a dead process left staged, and the plan index's old change marks.
       await sweepStaleStages(db);
+      await prunePlanChanges(db);
       return transact(db, async (trx) => {
         // The state row is locked, so two processes never purge the same day twice.
         await sql`insert into service_state (key, value, updated_at) values (${STATE_KEY}, '"1970-01-01"', ${now})

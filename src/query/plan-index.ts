@@ -1,0 +1,194 @@
+/**
+ * Every plan in the store, in memory, so a health query batch need not read the tables: the batch
+ * then costs one statement (its write) instead of two.
+ *
+ * Exact, never merely fresh enough: the index is loaded in one statement together with the
+ * snapshot it was read under, and a batch answered from it commits only if no transaction that
+ * wrote plans, people or local authorities has committed since that snapshot (the write checks it:
+ * `cpis_query_write`, migration 0013, whose triggers record every such transaction, whichever
+ * process or code path made it). Otherwise the batch is refused as a whole, read again from the
+ * tables and committed, and the index is reloaded in the background; batches read from the tables
+ * until it is. So an answer given from the index is what the tables held when it committed, as an
+ * answer read from them would be.
+ *
+ * Visibility by date is decided per batch from the stored dates (start, visible until, delete
+ * date), as `cpis_query_plans` decides it, so the index does not go stale at midnight.
+ */
+import { sql } from 'kysely';
+import type { IsoDate } from '../domain/dates.ts';
+import type { PlanType } from '../domain/plans.ts';
+import type { Executor } from '../store/db.ts';
+import { type PlanRow, type Subject, subjectsOf } from './lookup.ts';
+
+/** The write's refusal when the plans changed after the index was read (migration 0013). */
+export const PLANS_CHANGED = 'CPIS1';
+
+/** An index older than this is reloaded even if nothing changed (plan_change rows are pruned after a day). */
+const MAX_AGE_MS = 60 * 60_000;
+
+/** nhs_number, la_code, plan_type, start_date, end_date, visible_until, delete_date */
+type StoredPlan = [string, string, PlanType, IsoDate, IsoDate | null, IsoDate | null, IsoDate | null];
+/** la_code, name, office_hours_phone, emergency_duty_phone */
+type StoredLa = [string, string | null, string | null, string | null];
+
+export class PlanSnapshot {
+  /** The store's snapshot the index was read under (`pg_snapshot` text). */
+  readonly snapshot: string;
+  readonly #plans = new Map<string, StoredPlan[]>();
+  readonly #supersededBy: Map<string, string>;
+  readonly #las: Map<string, StoredLa>;
+  readonly loadedAt = performance.now();
+  readonly size: number;
+
+  constructor(snapshot: string, plans: StoredPlan[], superseded: [string, string][], las: StoredLa[]) {
+    this.snapshot = snapshot;
+    for (const p of plans) {
+      const list = this.#plans.get(p[0]);
+      if (list) list.push(p);
+      else this.#plans.set(p[0], [p]);
+    }
+    this.#supersededBy = new Map(superseded);
+    this.#las = new Map(las.map((l) => [l[0], l]));
+    this.size = plans.length;
+  }
+
+  /** Each number's subject and its plans visible on `today`, as `readPlans` reads them from the tables. */
+  subjects(numbers: readonly string[], today: IsoDate): Map<string, Subject> {
+    const rows: PlanRow[] = [];
+    for (const queried of new Set(numbers)) {
+      const current = this.#supersededBy.get(queried) ?? queried;
+      const before = rows.length;
+      this.#visible(rows, queried, current, current, today);
+      if (queried !== current) this.#visible(rows, queried, current, queried, today);
+      if (rows.length === before) rows.push({ ...NO_PLAN, queried, current_number: current });
+    }
+    return subjectsOf(rows);
+  }
+
+  #visible(rows: PlanRow[], queried: string, current: string, under: string, today: IsoDate): void {
+    for (const [nhs, laCode, type, start, end, visibleUntil, deleteDate] of this.#plans.get(under) ?? []) {
+      if (start > today) continue;
+      if (visibleUntil !== null && visibleUntil < today) continue;
+      if (deleteDate !== null && deleteDate <= today) continue;
+      const la = this.#las.get(laCode);
+      rows.push({
+        queried,
+        current_number: current,
+        plan_nhs_number: nhs,
+        la_code: laCode,
+        plan_type: type,
+        start_date: start,
+        end_date: end,
+        la_name: la?.[1] ?? null,
+        office_hours_phone: la?.[2] ?? null,
+        emergency_duty_phone: la?.[3] ?? null,
+      });
+    }
+  }
+}
+
+const NO_PLAN: Omit<PlanRow, 'queried' | 'current_number'> = {
+  plan_nhs_number: null,
+  la_code: null,
+  plan_type: null,
+  start_date: null,
+  end_date: null,
+  la_name: null,
+  office_hours_phone: null,
+  emergency_duty_phone: null,
+};
+
+export interface PlanIndexStats {
+  loads: number;
+  /** Batches answered from the index (some then refused). */
+  answered: number;
+  /** Batches refused because the plans changed after the index they were answered from was read. */
+  refused: number;
+  lastLoadMs: number;
+  plans: number;
+}
+
+export class PlanIndex {
+  readonly #db: Executor;
+  #current: PlanSnapshot | null = null;
+  #loading: Promise<void> | null = null;
+  #closed = false;
+  readonly stats: PlanIndexStats = { loads: 0, answered: 0, refused: 0, lastLoadMs: 0, plans: 0 };
+
+  constructor(db: Executor) {
+    this.#db = db;
+  }
+
+  /**
+   * The index to answer a batch from, or null when there is none yet (or it is out of date): the
+   * batch reads the tables then, and a load starts.
+   */
+  current(): PlanSnapshot | null {
+    const s = this.#current;
+    if (s && performance.now() - s.loadedAt < MAX_AGE_MS) {
+      this.stats.answered++;
+      return s;
+    }
+    this.#current = null;
+    this.#load();
+    return null;
+  }
+
+  /** The store refused a batch answered from `s`: the plans changed since it was read. */
+  changed(s: PlanSnapshot): void {
+    this.stats.refused++;
+    if (this.#current === s) this.#current = null;
+    this.#load();
+  }
+
+  /** Stop loading; wait for a load in progress (it uses the store). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#loading;
+  }
+
+  #load(): void {
+    if (this.#loading || this.#closed) return;
+    const started = performance.now();
+    this.#loading = readIndex(this.#db)
+      .then((s) => {
+        this.#current = s;
+        this.stats.loads++;
+        this.stats.lastLoadMs = performance.now() - started;
+        this.stats.plans = s.size;
+      })
+      // A failed load leaves batches reading the tables; the next batch starts another.
+      .catch(() => {})
+      .finally(() => {
+        this.#loading = null;
+      });
+  }
+}
+
+/** Every plan, superseded number and LA's contact details, with the snapshot they were read under: one statement. */
+export async function readIndex(db: Executor): Promise<PlanSnapshot> {
+  const { rows } = await sql<{
+    snapshot: string;
+    plans: StoredPlan[];
+    superseded: [string, string][];
+    las: StoredLa[];
+  }>`
+    select pg_current_snapshot()::text as snapshot,
+           coalesce((select json_agg(json_build_array(p.nhs_number, p.la_code, p.plan_type, p.start_date, p.end_date,
+                                                      p.visible_until, p.delete_date))
+                       from la_plan p), '[]'::json) as plans,
+           coalesce((select json_agg(json_build_array(s.nhs_number, s.superseded_by))
+                       from person s where s.superseded_by is not null), '[]'::json) as superseded,
+           coalesce((select json_agg(json_build_array(l.la_code, l.name, l.office_hours_phone, l.emergency_duty_phone))
+                       from local_authority l), '[]'::json) as las`.execute(db);
+  const r = rows[0]!;
+  return new PlanSnapshot(r.snapshot, r.plans, r.superseded, r.las);
+}
+
+/**
+ * Forget changes a day old (by the store's own clock: housekeeping, not a rule): every index is
+ * reloaded within the hour (MAX_AGE_MS), so none was read before them. Run by the daily retention job.
+ */
+export async function prunePlanChanges(db: Executor): Promise<void> {
+  await sql`delete from plan_change where changed_at < now() - interval '1 day'`.execute(db);
+}
