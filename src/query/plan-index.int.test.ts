@@ -15,13 +15,27 @@ import { addDays, type IsoDate, londonDateOf } from '../domain/dates.ts';
 import type { NhsNumber } from '../domain/nhs-number.ts';
 import type { PlanType } from '../domain/plans.ts';
 import { openStore, type Store, transact } from '../store/db.ts';
-import { purgeExpired, putRecord } from '../upload/records.ts';
+import { purgeExpired, putRecord, type RecordInput } from '../upload/records.ts';
 import { GroupCommitter } from './batch.ts';
 import { readPlans, type Subject } from './lookup.ts';
 import { PlanIndex } from './plan-index.ts';
 
 const LAS = ['E08000025', 'E10000028', 'E09000030'];
 const nhs = nhsNumbersFrom(999_070_000);
+
+/** An LA's record of a child, without its plans. */
+function child(laCode: string, nhsNumber: string): Omit<RecordInput, 'plans'> {
+  return {
+    laCode,
+    nhsNumber,
+    subject: 'child',
+    localId: null,
+    familyName: 'Test',
+    givenNames: ['Child'],
+    birthDate: '2020-01-01',
+    expectedDeliveryDate: null,
+  };
+}
 
 /** A small seeded generator, so a failure replays. */
 function prng(seed: number): () => number {
@@ -85,14 +99,7 @@ describe.each(engines())('plan index on %s', (engine) => {
         transact(writer.db, async (trx) => {
           const types: PlanType[] = random() < 0.3 ? ['CPP', 'LAC'] : [pick(['CPP', 'LAC', 'UCPP'] as const)];
           await putRecord(trx, clock.now(), 0, {
-            laCode: pick(LAS),
-            nhsNumber: pick([...everyone]),
-            subject: 'child',
-            localId: null,
-            familyName: 'Test',
-            givenNames: ['Child'],
-            birthDate: '2020-01-01',
-            expectedDeliveryDate: null,
+            ...child(pick(LAS), pick([...everyone])),
             plans: types.map((type) => ({
               type,
               startDate: dateAround(Math.floor(random() * 6) - 3),
@@ -209,9 +216,9 @@ describe.each(engines())('plan index on %s', (engine) => {
   it('never commits an answer from an index read before a change', async () => {
     const index = new PlanIndex(store.db);
     const committer = new GroupCommitter(store.db, clock, { plans: index });
-    const child = nhs();
+    const subject = nhs();
     const ask = () =>
-      committer.submit({ numbers: [child], run: (ctx) => ctx.subjects.get(child)?.plans.length ?? -1 });
+      committer.submit({ numbers: [subject], run: (ctx) => ctx.subjects.get(subject)?.plans.length ?? -1 });
     expect(await ask()).toBe(0);
     // Wait for the index to load, then answer from it.
     for (let i = 0; i < 100 && index.stats.loads === 0; i++) await new Promise((r) => setTimeout(r, 10));
@@ -220,14 +227,7 @@ describe.each(engines())('plan index on %s', (engine) => {
     const answered = index.stats.answered;
     await transact(writer.db, (trx) =>
       putRecord(trx, clock.now(), 0, {
-        laCode: LAS[0]!,
-        nhsNumber: child,
-        subject: 'child',
-        localId: null,
-        familyName: 'Test',
-        givenNames: ['Child'],
-        birthDate: '2020-01-01',
-        expectedDeliveryDate: null,
+        ...child(LAS[0]!, subject),
         plans: [{ type: 'CPP', startDate: '2026-01-01', endDate: null, deleteDate: null }],
       }),
     );
