@@ -2,8 +2,8 @@
  * The health query's in-memory index of plans (src/query/plan-index.ts), kept exact by the store.
  *
  * - `plan_change`: one row per transaction that wrote what a health query reads — plans
- *   (`la_plan`), people (`person`: superseded numbers), local authorities (`local_authority`: names
- *   and phones) — written by statement triggers on those tables, whoever the writer is (an upload,
+ *   (`la_plan`), superseded numbers (`person`), local authorities' names and phones
+ *   (`local_authority`) — written by triggers on those tables, whoever the writer is (an upload,
  *   the retention purge, the demographics register, an admin, another process).
  * - The index is loaded in one statement with the snapshot it was read under
  *   (`pg_current_snapshot()`). A query batch answered from the index hands that snapshot to
@@ -30,10 +30,17 @@ export const planIndex: Migration = {
         return null;
       end
     $$`,
-    ...['la_plan', 'person', 'local_authority'].map(
-      (table) => `create trigger ${table}_plan_change after insert or update or delete or truncate on ${table}
-        for each statement execute function cpis_plan_changed()`,
-    ),
+    // Only what the index reads: so a demographics edit, a birth or an LA's inbox settings do not
+    // make every process reload it. (UPDATE OF fires when the column is set, changed or not.)
+    `create trigger la_plan_plan_change after insert or update or delete or truncate on la_plan
+      for each statement execute function cpis_plan_changed()`,
+    `create trigger person_plan_change after update of nhs_number, superseded_by or delete or truncate on person
+      for each statement execute function cpis_plan_changed()`,
+    `create trigger person_superseded_plan_change after insert on person
+      for each row when (new.superseded_by is not null) execute function cpis_plan_changed()`,
+    `create trigger local_authority_plan_change
+      after insert or update of la_code, name, office_hours_phone, emergency_duty_phone or delete or truncate
+      on local_authority for each statement execute function cpis_plan_changed()`,
     `create or replace function cpis_query_write(batch jsonb) returns void language plpgsql as $$
       declare
         snap pg_snapshot;
