@@ -70,6 +70,22 @@ export function isVisibleOn(plan: PlanDates, subject: SubjectDates, today: IsoDa
   return until === null || today <= until;
 }
 
+/**
+ * Is a stored plan shown to health on `today`? Its start has come, its last visible day (worked out
+ * at upload by `visibleUntil`) has not passed, and no delete date has come. The same rule as the
+ * store's `cpis_query_plans` (migration 0011), for the in-memory plan index.
+ */
+export function isShownOn(
+  plan: { startDate: IsoDate; visibleUntil: IsoDate | null; deleteDate: IsoDate | null },
+  today: IsoDate,
+): boolean {
+  return (
+    plan.startDate <= today &&
+    (plan.visibleUntil === null || plan.visibleUntil >= today) &&
+    (plan.deleteDate === null || plan.deleteDate > today)
+  );
+}
+
 /** Is the subject 18 or over on `today`, by their date of birth? */
 export function isAdultOn(birthDate: IsoDate, today: IsoDate): boolean {
   return today >= birthdayOf(birthDate, ADULT_AGE);

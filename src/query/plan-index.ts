@@ -11,12 +11,12 @@
  * until it is. So an answer given from the index is what the tables held when it committed, as an
  * answer read from them would be.
  *
- * Visibility by date is decided per batch from the stored dates (start, visible until, delete
- * date), as `cpis_query_plans` decides it, so the index does not go stale at midnight.
+ * Visibility by date is decided per batch from the stored dates (`isShownOn`, the rule
+ * `cpis_query_plans` applies), so the index does not go stale at midnight.
  */
 import { sql } from 'kysely';
 import type { IsoDate } from '../domain/dates.ts';
-import type { PlanType } from '../domain/plans.ts';
+import { isShownOn, type PlanType } from '../domain/plans.ts';
 import type { Executor } from '../store/db.ts';
 import { type PlanRow, type Subject, subjectsOf } from './lookup.ts';
 
@@ -67,9 +67,7 @@ export class PlanSnapshot {
 
   #visible(rows: PlanRow[], queried: string, current: string, under: string, today: IsoDate): void {
     for (const [nhs, laCode, type, start, end, visibleUntil, deleteDate] of this.#plans.get(under) ?? []) {
-      if (start > today) continue;
-      if (visibleUntil !== null && visibleUntil < today) continue;
-      if (deleteDate !== null && deleteDate <= today) continue;
+      if (!isShownOn({ startDate: start, visibleUntil, deleteDate }, today)) continue;
       const la = this.#las.get(laCode);
       rows.push({
         queried,
