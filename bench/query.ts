@@ -229,10 +229,8 @@ export async function benchQuery(
             `${Number(accesses.n).toLocaleString('en-GB')} accesses recorded; ` +
             `${stats.batches.toLocaleString('en-GB')} commits, ${(stats.jobs / Math.max(1, stats.batches)).toFixed(1)} ` +
             `queries per commit on average (largest ${stats.largestBatch}); ` +
-            (index
-              ? `plan index: ${index.plans.toLocaleString('en-GB')} plans, loaded ${index.loads} time(s) (last ${index.lastLoadMs.toFixed(0)} ms), ` +
-                `${index.answered.toLocaleString('en-GB')} batches answered from it, ${index.refused} refused after a change; `
-              : 'no plan index; ') +
+            `plan index: ${index.plans.toLocaleString('en-GB')} plans, loaded ${index.loads} time(s) (last ${index.lastLoadMs.toFixed(0)} ms), ` +
+            `${index.answered.toLocaleString('en-GB')} batches answered from it, ${index.refused} refused after a change; ` +
             `chain ${chain.ok ? 'verifies' : `BROKEN: ${JSON.stringify(chain)}`}`,
         );
         out[engine] = {

@@ -91,25 +91,24 @@ export interface QueryServiceOptions {
   clock: Clock;
   maxBatch?: number;
   concurrency?: number;
-  /** Answer from an in-memory index of plans kept exact by the store (default true; plan-index.ts). */
-  planIndex?: boolean;
 }
 
 export class QueryService {
   readonly #committer: GroupCommitter;
-  readonly #plans: PlanIndex | null;
+  /** Plans in memory, kept exact by the store (plan-index.ts). */
+  readonly #plans: PlanIndex;
 
   constructor(opts: QueryServiceOptions) {
-    this.#plans = opts.planIndex === false ? null : new PlanIndex(opts.db);
+    this.#plans = new PlanIndex(opts.db);
     this.#committer = new GroupCommitter(opts.db, opts.clock, {
       maxBatch: opts.maxBatch ?? 256,
       concurrency: opts.concurrency ?? 1,
-      ...(this.#plans ? { plans: this.#plans } : {}),
+      plans: this.#plans,
     });
   }
 
-  get planIndexStats(): PlanIndexStats | null {
-    return this.#plans?.stats ?? null;
+  get planIndexStats(): PlanIndexStats {
+    return this.#plans.stats;
   }
 
   get stats(): CommitterStats {
@@ -130,7 +129,7 @@ export class QueryService {
 
   async close(): Promise<void> {
     await this.#committer.close();
-    await this.#plans?.close();
+    await this.#plans.close();
   }
 }
 
