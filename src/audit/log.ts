@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { escapeUnstorable } from '../domain/validate.ts';
-import { insertRows } from '../store/bulk.ts';
+import { insertJson } from '../store/bulk.ts';
 import type { Tx } from '../store/db.ts';
 
 const AUDIT_COLUMNS = {
@@ -99,63 +99,62 @@ function storableValue(_key: string, value: unknown): unknown {
   return value;
 }
 
-/** An audit_log row ready to insert: the entry with its place in the chain. */
-export interface SealedRow {
-  seq: number;
-  recorded_at: Date;
-  category: string;
-  action: string;
-  outcome: string;
-  actor: unknown;
-  nhs_number: string | null;
-  detail: unknown;
-  prev_hash: string;
-  hash: string;
+/**
+ * An entry made ready to chain: its canonical text and its row, as text, all but its place in the
+ * chain. Preparing is the costly part of sealing (an upload's entries name 250,000 records), so it
+ * is done before the chain head is locked; sealing under the lock only hashes and joins text.
+ */
+export interface PreparedEntry {
+  /** canonicalJson of the entry without its seq's value: seq sorts last, so the text ends `"seq":`. */
+  canonicalHead: string;
+  /** Its audit_log row as JSON, without the closing brace; seq and the hashes are added when sealed. */
+  rowHead: string;
 }
 
-/**
- * Chain entries after the head: give each its seq and hash. Pure; the caller inserts the rows and
- * moves the head to the result in the same transaction that locked the head.
- */
-export function sealEntries(
-  head: { seq: number; hash: string },
-  recordedAt: Date,
-  entries: readonly AuditEntryInput[],
-): { rows: SealedRow[]; seq: number; hash: string } {
-  let prev = head.hash;
-  let seq = head.seq;
-  const rows = entries.map((input) => {
-    seq++;
+export function prepareEntries(recordedAt: Date, entries: readonly AuditEntryInput[]): PreparedEntry[] {
+  const at = JSON.stringify(recordedAt.toISOString());
+  return entries.map((input) => {
     // Round-trip through JSON so what is hashed is exactly what jsonb will give back, with text the
     // database cannot store (NUL, lone surrogates) written out as escapes: an entry about a hostile
     // request must never fail to be written.
-    const entry: AuditEntry = {
-      seq,
-      recordedAt: new Date(recordedAt.getTime()),
-      category: input.category,
-      action: escapeUnstorable(input.action),
-      outcome: input.outcome,
-      actor: JSON.parse(JSON.stringify(input.actor), storableValue),
-      nhsNumber: input.nhsNumber == null ? null : escapeUnstorable(input.nhsNumber),
-      detail: JSON.parse(JSON.stringify(input.detail ?? {}), storableValue),
+    const actor = canonicalJson(JSON.parse(JSON.stringify(input.actor), storableValue));
+    const detail = canonicalJson(JSON.parse(JSON.stringify(input.detail ?? {}), storableValue));
+    const action = JSON.stringify(escapeUnstorable(input.action));
+    const nhsNumber = JSON.stringify(input.nhsNumber == null ? null : escapeUnstorable(input.nhsNumber));
+    const category = JSON.stringify(input.category);
+    const outcome = JSON.stringify(input.outcome);
+    return {
+      // The keys of entryHash's object, sorted, as canonicalJson writes them.
+      canonicalHead: `{"action":${action},"actor":${actor},"category":${category},"detail":${detail},"nhsNumber":${nhsNumber},"outcome":${outcome},"recordedAt":${at},"seq":`,
+      rowHead: `{"recorded_at":${at},"category":${category},"action":${action},"outcome":${outcome},"actor":${actor},"nhs_number":${nhsNumber},"detail":${detail}`,
     };
-    const hash = entryHash(prev, entry);
-    const row: SealedRow = {
-      seq,
-      recorded_at: entry.recordedAt,
-      category: entry.category,
-      action: entry.action,
-      outcome: entry.outcome,
-      actor: entry.actor,
-      nhs_number: entry.nhsNumber,
-      detail: entry.detail,
-      prev_hash: prev,
-      hash,
-    };
+  });
+}
+
+/**
+ * Chain prepared entries after the head: each gets its seq and the hash entryHash gives it. Pure;
+ * the caller inserts the rows (`json`, an array of audit_log rows) and moves the head to the result
+ * in the same transaction that locked the head.
+ */
+export function sealEntries(
+  head: { seq: number; hash: string },
+  entries: readonly PreparedEntry[],
+): { json: string; seq: number; hash: string } {
+  let prev = head.hash;
+  let seq = head.seq;
+  const rows = entries.map((e) => {
+    seq++;
+    const hash = createHash('sha256')
+      .update(prev)
+      .update('\n')
+      .update(e.canonicalHead)
+      .update(`${seq}}`)
+      .digest('hex');
+    const row = `${e.rowHead},"seq":${seq},"prev_hash":"${prev}","hash":"${hash}"}`;
     prev = hash;
     return row;
   });
-  return { rows, seq, hash: prev };
+  return { json: `[${rows.join(',')}]`, seq, hash: prev };
 }
 
 /**
@@ -167,6 +166,11 @@ export async function appendAudit(
   recordedAt: Date,
   entries: readonly AuditEntryInput[],
 ): Promise<number[]> {
+  return appendPrepared(trx, prepareEntries(recordedAt, entries));
+}
+
+/** appendAudit for entries prepared beforehand (prepareEntries), so the head is held only to hash and insert. */
+export async function appendPrepared(trx: Tx, entries: readonly PreparedEntry[]): Promise<number[]> {
   if (entries.length === 0) return [];
   const head = await trx
     .selectFrom('audit_head')
@@ -174,12 +178,13 @@ export async function appendAudit(
     .where('id', '=', 1)
     .forUpdate()
     .executeTakeFirstOrThrow();
-  const sealed = sealEntries({ seq: Number(head.seq), hash: head.hash }, recordedAt, entries);
-  await insertRows(trx, 'audit_log', AUDIT_COLUMNS, sealed.rows);
+  const from = Number(head.seq);
+  const sealed = sealEntries({ seq: from, hash: head.hash }, entries);
+  await insertJson(trx, 'audit_log', AUDIT_COLUMNS, sealed.json);
   await trx
     .updateTable('audit_head')
     .set({ seq: sealed.seq, hash: sealed.hash })
     .where('id', '=', 1)
     .execute();
-  return sealed.rows.map((r) => r.seq);
+  return entries.map((_, i) => from + i + 1);
 }

@@ -21,7 +21,7 @@
  * are run again one by one, so one bad job cannot fail others.
  */
 import { sql } from 'kysely';
-import { type AuditEntryInput, sealEntries } from '../audit/log.ts';
+import { type AuditEntryInput, prepareEntries, sealEntries } from '../audit/log.ts';
 import type { Clock } from '../domain/clock.ts';
 import { type IsoDate, londonDateOf } from '../domain/dates.ts';
 import { unavailable } from '../domain/outcomes.ts';
@@ -185,6 +185,8 @@ export class GroupCommitter {
 
   /** Write a batch: one at a time, sealed onto the head the last write left (or the store's). */
   async #write(now: Date, writes: BatchWrites, index: PlanSnapshot | null): Promise<void> {
+    // Made ready while an earlier batch may still be writing; only the hashes wait for its head.
+    const entries = prepareEntries(now, writes.audit);
     const previous = this.#writing;
     let done: () => void = () => {};
     this.#writing = new Promise<void>((resolve) => {
@@ -194,11 +196,10 @@ export class GroupCommitter {
       await previous;
       for (let attempt = 1; ; attempt++) {
         const head = this.#head ?? (await readHead(this.#db));
-        const sealed = sealEntries(head, now, writes.audit);
-        const batch = {
+        const sealed = sealEntries(head, entries);
+        const rest = {
           accesses: writes.accesses,
           notices: writes.notices,
-          entries: sealed.rows,
           fromSeq: head.seq,
           fromHash: head.hash,
           toSeq: sealed.seq,
@@ -206,9 +207,11 @@ export class GroupCommitter {
           // Answered from the index: the write refuses the batch if the plans changed since.
           ...(index ? { planSnapshot: index.snapshot } : {}),
         };
+        // The entries are already JSON (sealed as text): the batch document is written around them.
+        const batch = `{"entries":${sealed.json},${JSON.stringify(rest).slice(1)}`;
         try {
-          await sql`select cpis_query_write(${JSON.stringify(batch)}::jsonb)`.execute(this.#db);
-          if (sealed.rows.length) this.#head = { seq: sealed.seq, hash: sealed.hash };
+          await sql`select cpis_query_write(${batch}::jsonb)`.execute(this.#db);
+          if (entries.length) this.#head = { seq: sealed.seq, hash: sealed.hash };
           return;
         } catch (err) {
           this.#head = null;

@@ -19,11 +19,22 @@ export async function insertRows<T extends keyof Database>(
   onConflict?: ReturnType<typeof sql>,
 ): Promise<number> {
   if (rows.length === 0) return 0;
+  return insertJson(db, table, types, JSON.stringify(rows), onConflict);
+}
+
+/** insertRows for rows already written as a JSON array of objects keyed by column. */
+export async function insertJson<T extends keyof Database>(
+  db: Executor,
+  table: T,
+  types: ColumnTypes<T>,
+  json: string,
+  onConflict?: ReturnType<typeof sql>,
+): Promise<number> {
   const columns = Object.keys(types);
   const defs = sql.raw(columns.map((c) => `${c} ${types[c as keyof typeof types]}`).join(', '));
   const list = sql.raw(columns.join(', '));
   const res = await sql`insert into ${sql.table(table)} (${list})
-    select ${list} from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(${defs})
+    select ${list} from jsonb_to_recordset(${json}::jsonb) as x(${defs})
     ${onConflict ?? sql``}`.execute(db);
   return Number(res.numAffectedRows ?? 0);
 }
