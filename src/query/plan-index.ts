@@ -17,6 +17,7 @@
 import { sql } from 'kysely';
 import type { IsoDate } from '../domain/dates.ts';
 import { isShownOn, type PlanType } from '../domain/plans.ts';
+import { loopSharer } from '../loop-share.ts';
 import type { Executor } from '../store/db.ts';
 import { type PlanRow, type Subject, subjectsOf } from './lookup.ts';
 
@@ -34,22 +35,24 @@ type StoredLa = [string, string | null, string | null, string | null];
 export class PlanSnapshot {
   /** The store's snapshot the index was read under (`pg_snapshot` text). */
   readonly snapshot: string;
-  readonly #plans = new Map<string, StoredPlan[]>();
+  readonly #plans: Map<string, StoredPlan[]>;
   readonly #supersededBy: Map<string, string>;
   readonly #las: Map<string, StoredLa>;
   readonly loadedAt = performance.now();
   readonly size: number;
 
-  constructor(snapshot: string, plans: StoredPlan[], superseded: [string, string][], las: StoredLa[]) {
+  constructor(
+    snapshot: string,
+    plans: Map<string, StoredPlan[]>,
+    supersededBy: Map<string, string>,
+    las: Map<string, StoredLa>,
+    size: number,
+  ) {
     this.snapshot = snapshot;
-    for (const p of plans) {
-      const list = this.#plans.get(p[0]);
-      if (list) list.push(p);
-      else this.#plans.set(p[0], [p]);
-    }
-    this.#supersededBy = new Map(superseded);
-    this.#las = new Map(las.map((l) => [l[0], l]));
-    this.size = plans.length;
+    this.#plans = plans;
+    this.#supersededBy = supersededBy;
+    this.#las = las;
+    this.size = size;
   }
 
   /** Each number's subject and its plans visible on `today`, as `readPlans` reads them from the tables. */
@@ -163,25 +166,49 @@ export class PlanIndex {
   }
 }
 
-/** Every plan, superseded number and LA's contact details, with the snapshot they were read under: one statement. */
+/**
+ * Every plan, superseded number and LA's contact details, with the snapshot they were read under:
+ * one statement. Plans come in a few hundred parts (by a hash of the number), each parsed as it
+ * arrives and filed in a short turn, so loading a national store's plans does not hold health
+ * queries behind it.
+ */
 export async function readIndex(db: Executor): Promise<PlanSnapshot> {
-  const { rows } = await sql<{
-    snapshot: string;
-    plans: StoredPlan[];
-    superseded: [string, string][];
-    las: StoredLa[];
-  }>`
-    select pg_current_snapshot()::text as snapshot,
-           coalesce((select json_agg(json_build_array(p.nhs_number, p.la_code, p.plan_type, p.start_date, p.end_date,
-                                                      p.visible_until, p.delete_date))
-                       from la_plan p), '[]'::json) as plans,
-           coalesce((select json_agg(json_build_array(s.nhs_number, s.superseded_by))
-                       from person s where s.superseded_by is not null), '[]'::json) as superseded,
-           coalesce((select json_agg(json_build_array(l.la_code, l.name, l.office_hours_phone, l.emergency_duty_phone))
-                       from local_authority l), '[]'::json) as las`.execute(db);
-  const r = rows[0]!;
-  return new PlanSnapshot(r.snapshot, r.plans, r.superseded, r.las);
+  const { rows } = await sql<{ k: number; snapshot: string | null; part: unknown[] | null }>`
+    select 0 as k, pg_current_snapshot()::text as snapshot, null::json as part
+    union all
+    select 1, null, json_agg(json_build_array(p.nhs_number, p.la_code, p.plan_type, p.start_date, p.end_date,
+                                              p.visible_until, p.delete_date))
+      from la_plan p group by hashtext(p.nhs_number) & ${INDEX_PARTS - 1}
+    union all
+    select 2, null, json_agg(json_build_array(s.nhs_number, s.superseded_by))
+      from person s where s.superseded_by is not null group by hashtext(s.nhs_number) & ${INDEX_PARTS - 1}
+    union all
+    select 3, null, json_agg(json_build_array(l.la_code, l.name, l.office_hours_phone, l.emergency_duty_phone))
+      from local_authority l`.execute(db);
+  const giveWay = loopSharer();
+  let snapshot: string | null = null;
+  const plans = new Map<string, StoredPlan[]>();
+  const supersededBy = new Map<string, string>();
+  const las = new Map<string, StoredLa>();
+  let size = 0;
+  for (const r of rows) {
+    await giveWay();
+    if (r.k === 0) snapshot = r.snapshot;
+    else if (r.k === 1) {
+      for (const p of r.part as StoredPlan[]) {
+        const list = plans.get(p[0]);
+        if (list) list.push(p);
+        else plans.set(p[0], [p]);
+      }
+      size += r.part!.length;
+    } else if (r.k === 2) for (const [from, to] of r.part as [string, string][]) supersededBy.set(from, to);
+    else for (const l of (r.part ?? []) as StoredLa[]) las.set(l[0], l);
+  }
+  return new PlanSnapshot(snapshot!, plans, supersededBy, las, size);
 }
+
+/** How many parts the plans are read in (a power of two). */
+const INDEX_PARTS = 256;
 
 /**
  * Forget changes a day old (by the store's own clock: housekeeping, not a rule): every index is
