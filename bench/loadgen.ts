@@ -40,6 +40,8 @@ export interface LoadResult {
   p50: number;
   p99: number;
   max: number;
+  /** Each second of the measured window (by when a request was sent): answers and their p99. */
+  perSecond: { n: number; p99: number }[];
 }
 
 /** Send one request; the answer's status and when its first byte arrived (performance.now()). */
@@ -78,6 +80,8 @@ export async function runLoad(
   const base = new URL(plan.base);
   const agent = new http.Agent({ keepAlive: true, maxSockets: plan.connections });
   const latencies: number[] = [];
+  const sentAt: number[] = [];
+  let measuredFrom = 0;
   const statuses: Record<string, number> = {};
   let errors = 0;
   let measuring = false;
@@ -96,6 +100,7 @@ export async function runLoad(
         const { status, firstByteAt } = await once(agent, base, req, plan.requestIds);
         if (counted) {
           latencies.push((plan.ttfb ? firstByteAt : performance.now()) - started);
+          sentAt.push(started - measuredFrom);
           statuses[status] = (statuses[status] ?? 0) + 1;
           counter++;
         }
@@ -106,9 +111,10 @@ export async function runLoad(
   };
   const workers = Array.from({ length: plan.connections }, (_, w) => worker(w));
   await new Promise((r) => setTimeout(r, plan.warmupMs));
+  measuredFrom = performance.now();
   measuring = true;
   onMeasuring?.();
-  const started = performance.now();
+  const started = measuredFrom;
   await (plan.untilStopped && stopped ? stopped : new Promise((r) => setTimeout(r, plan.durationMs)));
   measuring = false;
   stop = true;
@@ -116,6 +122,15 @@ export async function runLoad(
   const seconds = (performance.now() - started) / 1000;
   agent.destroy();
   const sorted = Float64Array.from(latencies).sort();
+  const seconds_: number[][] = [];
+  latencies.forEach((l, i) => {
+    const sec = Math.max(0, Math.floor(sentAt[i]! / 1000));
+    (seconds_[sec] ??= []).push(l);
+  });
+  const perSecond = Array.from(seconds_, (ls) => {
+    const s = Float64Array.from(ls ?? []).sort();
+    return { n: s.length, p99: percentile(s, 99) };
+  });
   return {
     requests: counter,
     errors,
@@ -125,6 +140,7 @@ export async function runLoad(
     p50: percentile(sorted, 50),
     p99: percentile(sorted, 99),
     max: sorted.length ? sorted[sorted.length - 1]! : 0,
+    perSecond,
   };
 }
 

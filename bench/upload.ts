@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { createReadStream, createWriteStream, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type Service, startService } from '../src/app.ts';
 import type { Persona } from '../src/auth/claims.ts';
 import { DemoTokenService } from '../src/auth/tokens.ts';
@@ -145,7 +146,12 @@ export async function benchUpload(engines: Engine[], count: number): Promise<Rec
         const quiet = await runLoadgen({ ...load, warmupMs: 1000, durationMs: 3000 });
         const during = startLoadgen({ ...load, warmupMs: 200, durationMs: 0, untilStopped: true });
         await during.measuring;
+        // How long the service's own event loop was held while the file went in: queries wait for
+        // that whatever the store does.
+        const loop = monitorEventLoopDelay({ resolution: 5 });
+        loop.enable();
         const again = await send(2);
+        loop.disable();
         during.stop();
         const busy = await during.result;
         console.log(
@@ -153,6 +159,16 @@ export async function benchUpload(engines: Engine[], count: number): Promise<Rec
         );
         console.log(line(`queries, no upload`, quiet));
         console.log(line(`queries during upload`, busy));
+        console.log(
+          `upload ${engine}: the service's event loop during the upload: delay p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, ` +
+            `max ${(loop.max / 1e6).toFixed(1)} ms`,
+        );
+        // Which seconds of the upload were slow: a stall shows as a run of them.
+        const slow = busy.perSecond.flatMap((s, i) => (s.p99 > 50 ? [`${i}s ${s.p99.toFixed(0)} ms`] : []));
+        console.log(
+          `upload ${engine}: seconds of the upload whose queries had p99 over 50 ms: ${slow.length} of ${busy.perSecond.length}` +
+            (slow.length ? ` (${slow.join(', ')})` : ''),
+        );
         console.log(
           `upload ${engine}: query p99 during the upload ${(busy.p99 / Math.max(0.01, quiet.p99)).toFixed(1)}x ` +
             `the p99 without it; throughput ${(busy.qps / Math.max(1, quiet.qps)).toFixed(2)}x`,
