@@ -125,7 +125,9 @@ export async function runLoad(
   const seconds_: number[][] = [];
   latencies.forEach((l, i) => {
     const sec = Math.max(0, Math.floor(sentAt[i]! / 1000));
-    (seconds_[sec] ??= []).push(l);
+    const bucket = seconds_[sec] ?? [];
+    bucket.push(l);
+    seconds_[sec] = bucket;
   });
   const perSecond = Array.from(seconds_, (ls) => {
     const s = Float64Array.from(ls ?? []).sort();
