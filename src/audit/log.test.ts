@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { escapeUnstorable } from '../domain/validate.ts';
 import { type AuditEntryInput, entryHash, GENESIS_HASH, prepareEntries, sealEntries } from './log.ts';
 
 // Entries as callers write them: any JSON in actor and detail, hostile text included.
@@ -70,6 +71,53 @@ describe('sealing audit entries', () => {
         expect(sealed.seq).toBe(seq + entries.length);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('stores what JSON would, with every string and key that cannot be stored escaped', () => {
+    // What callers may also hand over: dates, left-out members, numbers JSON cannot hold.
+    const loose = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small' },
+        json,
+        fc.date({ noInvalidDate: true }),
+        fc.constant(undefined),
+        fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, -0),
+        fc.array(tie('value'), { maxLength: 4 }),
+        fc.dictionary(text, tie('value'), { maxKeys: 4 }),
+      ),
+    })).value;
+    // The meaning, written the obvious (slow) way: through JSON, escaping text as it is read back.
+    const stored = (value: unknown) =>
+      JSON.parse(JSON.stringify(value), (_key, v) => {
+        if (typeof v === 'string') return escapeUnstorable(v);
+        if (v && typeof v === 'object' && !Array.isArray(v))
+          return Object.fromEntries(Object.entries(v).map(([k, m]) => [escapeUnstorable(k), m]));
+        return v;
+      });
+    fc.assert(
+      fc.property(
+        fc.dictionary(text, loose, { maxKeys: 4 }),
+        fc.dictionary(text, loose, { maxKeys: 5 }),
+        (actor, detail) => {
+          const input: AuditEntryInput = {
+            category: 'query',
+            action: 'a',
+            outcome: 'success',
+            actor,
+            detail,
+            nhsNumber: null,
+          };
+          const { json: rows } = sealEntries(
+            { seq: 0, hash: GENESIS_HASH },
+            prepareEntries(new Date(0), [input]),
+          );
+            const [row] = JSON.parse(rows);
+          expect(row.actor).toEqual(stored(actor));
+          expect(row.detail).toEqual(stored(detail));
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 });

@@ -86,17 +86,41 @@ export function entryHash(prevHash: string, e: AuditEntry): string {
   return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
 }
 
-/** A JSON.parse reviver: strings, and object keys, as they can be stored. */
-function storableValue(_key: string, value: unknown): unknown {
-  if (typeof value === 'string') return escapeUnstorable(value);
-  if (value && typeof value === 'object' && !Array.isArray(value)) {
-    // Keys too (a hostile body's field name may be named in an entry).
-    const obj = value as Record<string, unknown>;
-    if (Object.keys(obj).some((k) => escapeUnstorable(k) !== k)) {
-      return Object.fromEntries(Object.entries(obj).map(([k, v]) => [escapeUnstorable(k), v]));
-    }
+/**
+ * canonicalJson of a value as JSON.stringify sees it (toJSON called, undefined and functions left
+ * out, NaN and infinities as null), with its text — strings and keys — as it can be stored
+ * (escapeUnstorable): exactly what jsonb gives back and verification hashes, in one pass.
+ */
+function storableJson(value: unknown, key = ''): string | undefined {
+  let v = value;
+  if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function')
+    v = (v as { toJSON(key: string): unknown }).toJSON(key);
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(escapeUnstorable(v));
+    case 'number':
+      return JSON.stringify(v); // NaN and the infinities as null, as JSON writes them
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'bigint':
+      throw new TypeError('a BigInt cannot be written in an audit entry');
+    case 'object':
+      break;
+    default:
+      return undefined; // undefined, a function or a symbol: left out, as JSON.stringify does
   }
-  return value;
+  if (v === null) return 'null';
+  if (v instanceof Number || v instanceof String || v instanceof Boolean) return storableJson(v.valueOf());
+  if (Array.isArray(v)) return `[${v.map((item, i) => storableJson(item, String(i)) ?? 'null').join(',')}]`;
+  const obj = v as Record<string, unknown>;
+  // Two keys that read the same once escaped: the later one stands, as when JSON is read back.
+  const members = new Map<string, string>();
+  for (const k of Object.keys(obj)) {
+    const member = storableJson(obj[k], k);
+    if (member !== undefined) members.set(escapeUnstorable(k), member);
+  }
+  const keys = [...members.keys()].sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${members.get(k)}`).join(',')}}`;
 }
 
 /**
@@ -114,11 +138,10 @@ export interface PreparedEntry {
 export function prepareEntries(recordedAt: Date, entries: readonly AuditEntryInput[]): PreparedEntry[] {
   const at = JSON.stringify(recordedAt.toISOString());
   return entries.map((input) => {
-    // Round-trip through JSON so what is hashed is exactly what jsonb will give back, with text the
-    // database cannot store (NUL, lone surrogates) written out as escapes: an entry about a hostile
-    // request must never fail to be written.
-    const actor = canonicalJson(JSON.parse(JSON.stringify(input.actor), storableValue));
-    const detail = canonicalJson(JSON.parse(JSON.stringify(input.detail ?? {}), storableValue));
+    // What is hashed is exactly what jsonb will give back, with text the database cannot store (NUL,
+    // lone surrogates) written out as escapes: an entry about a hostile request must never fail to be written.
+    const actor = storableJson(input.actor) ?? 'null';
+    const detail = storableJson(input.detail ?? {}) ?? '{}';
     const action = JSON.stringify(escapeUnstorable(input.action));
     const nhsNumber = JSON.stringify(input.nhsNumber == null ? null : escapeUnstorable(input.nhsNumber));
     const category = JSON.stringify(input.category);
