@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import { percentile } from './load-figures.ts';
 
 export interface LoadRequest {
   path: string;
@@ -42,6 +43,8 @@ export interface LoadResult {
   max: number;
   /** Each second of the measured window (by when a request was sent): answers and their p99. */
   perSecond: { n: number; p99: number }[];
+  /** Every measured latency, in ms, so runs can be put together (combined). */
+  latencies: number[];
 }
 
 /** Send one request; the answer's status and when its first byte arrived (performance.now()). */
@@ -65,11 +68,6 @@ function once(
     r.on('error', reject);
     r.end(req.body);
   });
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 export async function runLoad(
@@ -143,6 +141,7 @@ export async function runLoad(
     p99: percentile(sorted, 99),
     max: sorted.length ? sorted[sorted.length - 1]! : 0,
     perSecond,
+    latencies,
   };
 }
 

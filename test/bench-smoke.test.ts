@@ -28,6 +28,7 @@ describe.skipIf(!engines().includes('pglite'))('benchmark smoke runs on pglite',
       // second on a busy CI machine) cannot leave the whole window without an answer.
       seconds: 2,
       warmupSeconds: 0.2,
+      rounds: 2,
     });
     const figures = q.pglite!;
     expect(figures.service.requests).toBeGreaterThan(0);
