@@ -205,6 +205,10 @@ export async function benchQuery(
         const headBefore = await store.db.selectFrom('audit_head').select('seq').executeTakeFirstOrThrow();
         const rounds = Math.max(1, opts.rounds ?? 3);
         const runs: { service: LoadResult; bare: LoadResult; keyed: LoadResult }[] = [];
+        // The service's own CPU per answer (this process: its thread, PGlite inside it, libuv's pool;
+        // not PostgreSQL's server), which a busy neighbour on a shared host moves far less than rates.
+        let serviceCpuUs = 0;
+        let serviceJobs = 0;
         for (let round = 0; round < rounds; round++) {
           const plan = {
             connections: opts.connections,
@@ -212,8 +216,14 @@ export async function benchQuery(
             warmupMs: round === 0 ? opts.warmupSeconds * 1000 : Math.min(1000, opts.warmupSeconds * 1000),
             durationMs: (opts.seconds * 1000) / rounds,
           };
+          const jobsBefore = service.deps.query.stats.jobs;
+          const cpuBefore = process.cpuUsage();
+          const serviceRun = await runLoadgen({ base: service.url!, requests, requestIds: true, ...plan });
+          const cpu = process.cpuUsage(cpuBefore);
+          serviceCpuUs += cpu.user + cpu.system;
+          serviceJobs += service.deps.query.stats.jobs - jobsBefore;
           runs.push({
-            service: await runLoadgen({ base: service.url!, requests, requestIds: true, ...plan }),
+            service: serviceRun,
             bare: await runLoadgen({
               base: bareUrl,
               requests: [{ path: '/bare', headers: {} }],
@@ -242,6 +252,7 @@ export async function benchQuery(
           `query ${engine}: ${(serviceResult.qps / keyedResult.qps).toFixed(3)} of the node:http keyed lookup's rate ` +
             `(target 0.25, p99 ≤ 10 ms; by round ${runs.map((r) => (r.service.qps / r.keyed.qps).toFixed(3)).join(', ')}), ` +
             `${(serviceResult.qps / bareResult.qps).toFixed(3)} of the bare Fastify route's; ` +
+            `service CPU ${(serviceCpuUs / 1000 / Math.max(1, serviceJobs)).toFixed(3)} ms per query; ` +
             `${audited.toLocaleString('en-GB')} audit entries written (warm-up included), ` +
             `${Number(accesses.n).toLocaleString('en-GB')} accesses recorded; ` +
             `${stats.batches.toLocaleString('en-GB')} commits, ${(stats.jobs / Math.max(1, stats.batches)).toFixed(1)} ` +
