@@ -112,7 +112,7 @@ describe('sealing audit entries', () => {
             { seq: 0, hash: GENESIS_HASH },
             prepareEntries(new Date(0), [input]),
           );
-            const [row] = JSON.parse(rows);
+          const [row] = JSON.parse(rows);
           expect(row.actor).toEqual(stored(actor));
           expect(row.detail).toEqual(stored(detail));
         },

@@ -113,14 +113,29 @@ function storableJson(value: unknown, key = ''): string | undefined {
   if (v instanceof Number || v instanceof String || v instanceof Boolean) return storableJson(v.valueOf());
   if (Array.isArray(v)) return `[${v.map((item, i) => storableJson(item, String(i)) ?? 'null').join(',')}]`;
   const obj = v as Record<string, unknown>;
+  const keys = Object.keys(obj);
+  if (keys.some((k) => escapeUnstorable(k) !== k)) return escapedKeysJson(obj, keys);
+  keys.sort();
+  let out = '{';
+  for (const k of keys) {
+    const member = storableJson(obj[k], k);
+    if (member !== undefined) out += `${out.length > 1 ? ',' : ''}${JSON.stringify(k)}:${member}`;
+  }
+  return `${out}}`;
+}
+
+/** storableJson of an object some of whose keys must be escaped (rare: a hostile request's field names). */
+function escapedKeysJson(obj: Record<string, unknown>, keys: readonly string[]): string {
   // Two keys that read the same once escaped: the later one stands, as when JSON is read back.
   const members = new Map<string, string>();
-  for (const k of Object.keys(obj)) {
+  for (const k of keys) {
     const member = storableJson(obj[k], k);
     if (member !== undefined) members.set(escapeUnstorable(k), member);
   }
-  const keys = [...members.keys()].sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${members.get(k)}`).join(',')}}`;
+  return `{${[...members.keys()]
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${members.get(k)}`)
+    .join(',')}}`;
 }
 
 /**
