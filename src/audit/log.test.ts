@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { escapeUnstorable } from '../domain/validate.ts';
+import type { AuditLogTable } from '../store/schema.ts';
 import { type AuditEntryInput, entryHash, GENESIS_HASH, prepareEntries, sealEntries } from './log.ts';
 
 // Entries as callers write them: any JSON in actor and detail, hostile text included.
@@ -26,18 +27,8 @@ const entry: fc.Arbitrary<AuditEntryInput> = fc.record({
   detail: fc.dictionary(text, json, { maxKeys: 5 }),
 });
 
-interface StoredRow {
-  seq: number;
-  recorded_at: string;
-  category: string;
-  action: string;
-  outcome: string;
-  actor: unknown;
-  nhs_number: string | null;
-  detail: unknown;
-  prev_hash: string;
-  hash: string;
-}
+/** An audit_log row as its JSON reads back (the timestamp as text). */
+type StoredRow = Omit<AuditLogTable, 'recorded_at'> & { recorded_at: string };
 
 describe('sealing audit entries', () => {
   it('gives every entry the hash verification recomputes from the stored entry', () => {
