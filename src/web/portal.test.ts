@@ -48,6 +48,12 @@ describe('health portal', () => {
     expect(textOf(home.html)).toContain('Child protection information');
     expect(home.headers['cache-control']).toBe('no-store');
     expect(String(home.headers['content-security-policy'])).toMatch(/script-src 'self' 'nonce-[0-9a-f]+'/);
+    // The page's own script carries this answer's nonce, and the next answer has another.
+    const nonce = /'nonce-([0-9a-f]{32})'/.exec(String(home.headers['content-security-policy']))?.[1];
+    expect(home.html).toContain(`nonce="${nonce}"`);
+    const again = await b.get('/');
+    expect(String(again.headers['content-security-policy'])).not.toContain(nonce);
+    expect(String(again.headers['x-frame-options'])).toBe('SAMEORIGIN');
     const search = await b.request('GET', '/search');
     expect(search.status).toBe(303);
     expect(search.headers.location).toBe('/sign-in?timedOut=0&returnTo=%2Fsearch');

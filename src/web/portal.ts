@@ -12,7 +12,6 @@ import { fileURLToPath } from 'node:url';
 import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
-import helmet from '@fastify/helmet';
 import view from '@fastify/view';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import nunjucks from 'nunjucks';
@@ -24,6 +23,7 @@ import { getLocalAuthority, getOrganisation } from '../directory/directory.ts';
 import { formatNhsNumber } from '../domain/nhs-number.ts';
 import { OutcomeError } from '../domain/outcomes.ts';
 import type { HttpDeps } from '../http/deps.ts';
+import { SCRIPT_NONCE, securityHeadersHook } from '../http/security-headers.ts';
 import type { InboxViewer } from '../inbox/inbox.ts';
 import type { HttpFacts } from '../query/service.ts';
 import { formatDateTime, formatLongDate, PLAN_LABELS } from './format.ts';
@@ -87,27 +87,30 @@ export function portalRoutes(app: FastifyInstance, deps: HttpDeps): void {
   if (portal.standIn) mountStandInIdp(app, portal.standIn);
   app.register(async (scope) => {
     await scope.register(formbody, { bodyLimit: 16 * 1024 });
-    await scope.register(helmet, {
-      enableCSPNonces: true,
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: {
-          defaultSrc: ["'self'"],
-          scriptSrc: ["'self'"],
-          styleSrc: ["'self'"],
-          imgSrc: ["'self'", 'data:'],
-          fontSrc: ["'self'"],
-          connectSrc: ["'self'"],
-          formAction: ["'self'", ...portal.formOrigins],
-          frameAncestors: ["'none'"],
-          baseUri: ["'none'"],
-          objectSrc: ["'none'"],
+    // Pages: their own scripts, styles and images, scripts only with this answer's nonce.
+    scope.addHook(
+      'onRequest',
+      securityHeadersHook({
+        contentSecurityPolicy: {
+          useDefaults: false,
+          directives: {
+            defaultSrc: ["'self'"],
+            scriptSrc: ["'self'", SCRIPT_NONCE],
+            styleSrc: ["'self'"],
+            imgSrc: ["'self'", 'data:'],
+            fontSrc: ["'self'"],
+            connectSrc: ["'self'"],
+            formAction: ["'self'", ...portal.formOrigins],
+            frameAncestors: ["'none'"],
+            baseUri: ["'none'"],
+            objectSrc: ["'none'"],
+          },
         },
-      },
-      // Plain HTTP on loopback in the demo; production terminates TLS in front and sets HSTS there.
-      strictTransportSecurity: false,
-      referrerPolicy: { policy: 'same-origin' },
-    });
+        // Plain HTTP on loopback in the demo; production terminates TLS in front and sets HSTS there.
+        strictTransportSecurity: false,
+        referrerPolicy: { policy: 'same-origin' },
+      }),
+    );
     await scope.register(cookie);
     registerSessions(scope, { db: deps.db, idleMs: portal.idleMs, maxMs: portal.maxMs, now: portal.now });
     await scope.register(csrf, { sessionPlugin: '@fastify/session' });
@@ -186,13 +189,12 @@ export async function render(
   data: Record<string, unknown>,
   status = 200,
 ): Promise<FastifyReply> {
-  const nonce = (reply as unknown as { cspNonce?: { script: string } }).cspNonce?.script ?? '';
   const csrfToken = req.session?.user ? reply.generateCsrf() : null;
   return reply
     .status(status)
     .type('text/html; charset=utf-8')
     .view(template, {
-      cspNonce: nonce,
+      cspNonce: reply.cspNonce,
       viewer: req.viewer ?? req.laViewer,
       signedInName: req.session?.user?.name,
       csrfToken,
