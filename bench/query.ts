@@ -38,7 +38,7 @@ export interface QueryBenchOptions {
    * The measured seconds are split into this many rounds of service, bare Fastify and node:http in
    * turn, so a change in the machine's speed during the run (a shared host) falls on all three alike.
    */
-  rounds?: number;
+  rounds: number;
 }
 
 export interface QueryFigures {
@@ -203,7 +203,7 @@ export async function benchQuery(
           });
         }
         const headBefore = await store.db.selectFrom('audit_head').select('seq').executeTakeFirstOrThrow();
-        const rounds = Math.max(1, opts.rounds ?? 3);
+        const rounds = Math.max(1, opts.rounds);
         const runs: { service: LoadResult; bare: LoadResult; keyed: LoadResult }[] = [];
         // The service's own CPU per answer (this process: its thread, PGlite inside it, libuv's pool;
         // not PostgreSQL's server), which a busy neighbour on a shared host moves far less than rates.
