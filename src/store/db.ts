@@ -42,6 +42,16 @@ export async function openStore(config: StoreConfig): Promise<Store> {
   return config.engine === 'pglite' ? openPglite(config) : openPostgres(config);
 }
 
+/**
+ * PGlite's own settings, beyond its defaults. Its shared memory is zeroed when it starts (emscripten's
+ * mmap), so every page of the buffer pool is touched before the first query: at the default 128 MB
+ * that was 0.4-0.5 s of every start on this machine (page faults), and ~100 MB more resident memory
+ * during an upload. One backend, with the data files in the OS's page cache, does as well with 32 MB:
+ * the query and upload benches measured no slower (issue 10). The WAL buffers stay at the 4 MB they
+ * were (by default they follow shared_buffers down to 1 MB).
+ */
+const PGLITE_SETTINGS = ['shared_buffers=32MB', 'wal_buffers=4MB'];
+
 async function openPglite(config: Extract<StoreConfig, { engine: 'pglite' }>): Promise<Store> {
   let lock: DirLock | null = null;
   if (config.dataDir) lock = acquireDirLock(config.dataDir);
@@ -51,6 +61,7 @@ async function openPglite(config: Extract<StoreConfig, { engine: 'pglite' }>): P
       ...(config.dataDir ? { dataDir: join(config.dataDir, 'pglite') } : {}),
       ...(config.loadDataDir ? { loadDataDir: config.loadDataDir } : {}),
       relaxedDurability: false,
+      startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS.flatMap((s) => ['-c', s])],
       parsers: {
         [pgliteTypes.INT8]: (v: string) => Number(v),
         [pgliteTypes.DATE]: (v: string) => v,
