@@ -19,6 +19,7 @@ import { LocalRegister } from './demographics/register.ts';
 import type { DemographicsService } from './demographics/types.ts';
 import { type Clock, SettableClock, systemClock } from './domain/clock.ts';
 import type { HttpDeps } from './http/deps.ts';
+import { lazyCompilers } from './http/lazy-compilers.ts';
 import { auditRoutes } from './http/routes/audit.ts';
 import { fhirRoutes } from './http/routes/fhir.ts';
 import { buildHttp } from './http/server.ts';
@@ -41,7 +42,10 @@ import { createPortalDeps } from './web/deps.ts';
 import { portalRoutes } from './web/portal.ts';
 import { sessionPurgeJob } from './web/session.ts';
 
-/** When listening, the scheduler's first run waits this long after the service starts answering. */
+/**
+ * When listening, the scheduler's first run (and the compiling of route schemas not used yet) waits
+ * this long after the service starts answering.
+ */
 const FIRST_TICK_AFTER_MS = 1000;
 
 export interface ServiceOptions {
@@ -78,6 +82,8 @@ export interface Service {
   readonly scheduler: Scheduler;
   /** The listening address (http://host:port), or null when not listening. */
   readonly url: string | null;
+  /** Settles once every route's schemas are compiled (after start-up); rejects naming any that cannot. */
+  readonly schemasCompiled: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -219,11 +225,13 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       portal,
       checkpointSigner,
     };
+    const compilers = lazyCompilers();
     const http = await buildHttp(deps, {
       logger,
       isReady: () => ready,
       limits: config.limits,
       routes: [fhirRoutes, auditRoutes, portalRoutes],
+      compilers,
     });
     undo.push(() => http.close());
     mark('routes');
@@ -239,6 +247,14 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     }
     ready = true;
     mark('listening');
+    // Route schemas not used yet are compiled soon after (a route used before compiles its own),
+    // one at a time between requests: a schema that cannot compile is then an error in the log soon
+    // after start, not at its first request. Like the scheduler's first run, this waits a moment
+    // when listening, so the first requests do not queue behind it.
+    const schemasCompiled = new Promise<void>((resolve) =>
+      setTimeout(resolve, (opts.listen ?? true) ? FIRST_TICK_AFTER_MS : 0).unref(),
+    ).then(() => compilers.compileRemaining());
+    schemasCompiled.catch((err) => logger.error({ err }, 'a route schema does not compile; its route will fail'));
     // Its first run waits a moment when listening: the embedded store's queries hold the event loop,
     // and the first requests (a health check, an A&E look-up) should not queue behind a catch-up.
     if (opts.scheduler ?? true)
@@ -246,7 +262,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
         (opts.tickOnClockChange ?? true) ? settableClock : null,
         (opts.listen ?? true) ? FIRST_TICK_AFTER_MS : 0,
       );
-    return { config, store, clock, http, deps, logger, scheduler, url, stop };
+    return { config, store, clock, http, deps, logger, scheduler, url, schemasCompiled, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -15,6 +15,7 @@ import { OutcomeError, outcome, unavailable } from '../domain/outcomes.ts';
 import { registerAuth } from './auth.ts';
 import type { HttpDeps } from './deps.ts';
 import { frameworkErrorHandler, registerErrorHandling } from './errors.ts';
+import { type LazyCompilers, lazyCompilers } from './lazy-compilers.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { devRoutes } from './routes/dev.ts';
 import { laRoutes } from './routes/la.ts';
@@ -27,6 +28,8 @@ export interface HttpOptions {
   limits: LimitsConfig;
   /** Further route groups from later capabilities (uploads, FHIR, mailbox...), registered in order. */
   routes?: ReadonlyArray<(app: FastifyInstance, deps: HttpDeps) => void>;
+  /** Route schemas compiled on first use (default: a fresh set; start-up compiles the rest once listening). */
+  compilers?: LazyCompilers;
 }
 
 const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -48,6 +51,8 @@ export async function buildHttp(deps: HttpDeps, opts: HttpOptions): Promise<Fast
         allowUnionTypes: true,
       },
     },
+    // Each route's validators and serializers are compiled when first used (see lazy-compilers.ts).
+    schemaController: { compilersFactory: (opts.compilers ?? lazyCompilers()).compilersFactory },
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
     // Fastify's own early refusals (a path that is not UTF-8, a parameter too long) as OperationOutcomes.
