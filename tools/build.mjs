@@ -22,7 +22,7 @@ const INPUTS = join(DIST, 'cpis.inputs.json');
  * Pure-JavaScript ES-module packages of many small files, bundled in with our code: Node loads each
  * file of a package separately, and these two alone took about 200 ms of every start.
  */
-const BUNDLED = ['kysely', 'typebox'];
+const BUNDLED = ['kysely', 'typebox', '@fastify/swagger'];
 
 /** Besides the sources: what else makes a different bundle. */
 const BUILD_INPUTS = [
@@ -91,7 +91,14 @@ export async function buildBundle() {
     metafile: true,
     logLevel: 'warning',
     plugins: [sourceLocation],
-    banner: { js: '// Built by tools/build.mjs from src/ (npm run build); not edited by hand, not in git.' },
+    banner: {
+      js: [
+        '// Built by tools/build.mjs from src/ (npm run build); not edited by hand, not in git.',
+        // The CommonJS packages bundled in (BUNDLED) require Node's own modules.
+        "import { createRequire as __bundleCreateRequire } from 'node:module';",
+        'const require = __bundleCreateRequire(import.meta.url);',
+      ].join('\n'),
+    },
   });
   const inputs = [
     ...Object.keys(result.metafile.inputs).filter((p) => !p.startsWith('node_modules/')),
