@@ -1,7 +1,9 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { engines } from '../../test/engines.ts';
-import { admin, buildTestApp, la, type TestApp } from '../../test/helper.ts';
+import { admin, buildTestApp, la, nhsNumbersFrom, type TestApp } from '../../test/helper.ts';
+import { LocalRegister } from '../demographics/register.ts';
+import { DemographicsUnavailable } from '../demographics/types.ts';
 import { postMessage } from '../notify/mailbox.ts';
 import { sweepStaleStages } from './upload.ts';
 
@@ -850,5 +852,56 @@ describe.each(engines())('local authority uploads on %s', (engine) => {
       expect(rows.map((r) => r.action)).toContain('record.put');
       t.clock.set(new Date('2026-11-20T10:00:00Z'));
     });
+  });
+});
+
+/** The local register, failing as an outage would on the given trace (one trace per chunk of records). */
+class RegisterFailingOn extends LocalRegister {
+  calls = 0;
+  constructor(private readonly failOn: number) {
+    super();
+  }
+  override async trace(...args: Parameters<LocalRegister['trace']>) {
+    if (++this.calls === this.failOn) throw new DemographicsUnavailable();
+    return super.trace(...args);
+  }
+}
+
+describe.each(engines())('a file refused part-way through staging on %s', (engine) => {
+  it('leaves nothing staged or applied when demographics fails on a later chunk, while an earlier chunk is being written', async () => {
+    const register = new RegisterFailingOn(3);
+    const t = await buildTestApp(engine, { demographics: register });
+    try {
+      const next = nhsNumbersFrom(999_870_000);
+      // 2,500 records: three chunks; the third's trace fails while the second's rows are written.
+      const records = Array.from({ length: 2_500 }, () => ({
+        subject: 'child',
+        nhsNumber: next(),
+        familyName: 'TESTER',
+        givenNames: ['Sam'],
+        birthDate: '2020-02-02',
+        plans: [cpp('2026-09-01')],
+      }));
+      const res = await t.as(la(BHAM)).post('/la/v1/uploads', { sequence: 1, records });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toMatchObject({ fileCode: 'CPF05', sequence: 1 });
+      expect(register.calls).toBe(3);
+      const db = t.service.store.db;
+      for (const table of ['upload_stage', 'upload_staging', 'la_record', 'upload'] as const) {
+        const n = await db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow();
+        expect(Number(n.n), table).toBe(0);
+      }
+      // The same file again, demographics answering: every record is traced and, none of them being
+      // registered, refused as not found; the file is acknowledged with every record rejected.
+      const retry = await t.as(la(BHAM)).post('/la/v1/uploads', { sequence: 1, records });
+      expect(retry.statusCode).toBe(200);
+      expect(retry.json()).toMatchObject({ fileCode: 'CPF04', sequence: 1, received: 2_500, accepted: 0 });
+      expect(register.calls).toBe(6);
+    } finally {
+      await t.close();
+    }
   });
 });

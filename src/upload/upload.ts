@@ -576,17 +576,31 @@ async function stageFile(
     .execute();
   const staged: Staged = { acks: [], audit: [] };
   let batch: Item[] = [];
+  // A chunk's rows are written while the next chunk is read and checked: one write in flight at a
+  // time, waited for before the next is sent and before staging ends or fails (so a failed file's
+  // rows are all written before they are dropped).
+  let writing: Promise<unknown> = Promise.resolve();
   const flush = async () => {
-    if (batch.length) await stageChunk(deps, req, batch, s, now, stageId, staged);
+    if (!batch.length) return;
+    const rows = await stageChunk(deps, req, batch, s, now, staged, stageId);
     batch = [];
+    await writing;
+    writing = insertRows(deps.db, 'upload_stage', STAGE_TYPES, rows);
+    writing.catch(() => {}); // seen when awaited; not an unhandled rejection meanwhile
   };
   const giveWay = loopSharer();
-  for await (const item of records(req, path, s)) {
-    await giveWay();
-    batch.push(item);
-    if (batch.length >= CHUNK) await flush();
+  try {
+    for await (const item of records(req, path, s)) {
+      await giveWay();
+      batch.push(item);
+      if (batch.length >= CHUNK) await flush();
+    }
+    await flush();
+    await writing;
+  } catch (err) {
+    await writing.catch(() => {});
+    throw err;
   }
-  await flush();
   return staged;
 }
 
@@ -613,15 +627,16 @@ const STAGE_TYPES = {
 
 type StageRow = Insertable<UploadStageTable>;
 
+/** Check a chunk of records and trace them: their acknowledgements and audit entries, and the rows to stage. */
 async function stageChunk(
   deps: UploadDeps,
   req: UploadRequest,
   items: Item[],
   s: Structure,
   now: Date,
-  stageId: string,
   staged: Staged,
-): Promise<void> {
+  stageId: string,
+): Promise<StageRow[]> {
   const today = londonDateOf(now);
   const giveWay = loopSharer();
   const decided: { item: Item; record?: SubmittedRecord; rejection?: Rejection }[] = [];
@@ -756,7 +771,6 @@ async function stageChunk(
       rows.push(row(d.item.index, 'named', n));
     }
   }
-  await insertRows(deps.db, 'upload_stage', STAGE_TYPES, rows);
   if (put.length)
     staged.audit.push(
       ...prepareEntries(now, [
@@ -769,7 +783,9 @@ async function stageChunk(
         },
       ]),
     );
+  return rows;
 }
+
 /**
  * Stage 2, one transaction under the LA's lock: check the sequence again, then apply the staged
  * rows set-based (removals, records, plans, the worklist, snapshot ends), record the upload, post
