@@ -254,7 +254,9 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     const schemasCompiled = new Promise<void>((resolve) =>
       setTimeout(resolve, (opts.listen ?? true) ? FIRST_TICK_AFTER_MS : 0).unref(),
     ).then(() => compilers.compileRemaining());
-    schemasCompiled.catch((err) => logger.error({ err }, 'a route schema does not compile; its route will fail'));
+    schemasCompiled.catch((err) =>
+      logger.error({ err }, 'a route schema does not compile; its route will fail'),
+    );
     // Its first run waits a moment when listening: the embedded store's queries hold the event loop,
     // and the first requests (a health check, an A&E look-up) should not queue behind a catch-up.
     if (opts.scheduler ?? true)
