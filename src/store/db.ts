@@ -45,10 +45,10 @@ export async function openStore(config: StoreConfig): Promise<Store> {
 /**
  * PGlite's own settings, beyond its defaults. Its shared memory is zeroed when it starts (emscripten's
  * mmap), so every page of the buffer pool is touched before the first query: at the default 128 MB
- * that was 0.4-0.5 s of every start on this machine (page faults), and ~100 MB more resident memory
- * during an upload. One backend, with the data files in the OS's page cache, does as well with 32 MB:
- * the query and upload benches measured no slower (issue 10). The WAL buffers stay at the 4 MB they
- * were (by default they follow shared_buffers down to 1 MB).
+ * that was 0.4-0.5 s of every start on this machine (page faults). One backend, with the data files
+ * in the OS's page cache, does as well with 32 MB: the query and upload benches measured no slower
+ * (issue 10). The WAL buffers stay at the 4 MB they were (by default they follow shared_buffers down
+ * to 1 MB).
  */
 const PGLITE_SETTINGS = ['shared_buffers=32MB', 'wal_buffers=4MB'];
 
