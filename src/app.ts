@@ -251,9 +251,12 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     // one at a time between requests: a schema that cannot compile is then an error in the log soon
     // after start, not at its first request. Like the scheduler's first run, this waits a moment
     // when listening, so the first requests do not queue behind it.
-    const schemasCompiled = new Promise<void>((resolve) =>
-      setTimeout(resolve, (opts.listen ?? true) ? FIRST_TICK_AFTER_MS : 0).unref(),
-    ).then(() => compilers.compileRemaining());
+    let compileLater: NodeJS.Timeout | undefined;
+    const schemasCompiled = new Promise<void>((resolve) => {
+      compileLater = setTimeout(resolve, (opts.listen ?? true) ? FIRST_TICK_AFTER_MS : 0).unref();
+    }).then(() => compilers.compileRemaining());
+    // A service stopped before then does not compile them after it has stopped.
+    undo.push(async () => clearTimeout(compileLater));
     schemasCompiled.catch((err) =>
       logger.error({ err }, 'a route schema does not compile; its route will fail'),
     );
