@@ -17,6 +17,7 @@ import { uploadStaging } from './migrations/0010_upload_staging.ts';
 import { queryRead } from './migrations/0011_query_read.ts';
 import { dispatchSpeed } from './migrations/0012_dispatch_speed.ts';
 import { planIndex } from './migrations/0013_plan_index.ts';
+import { planRecordCheck } from './migrations/0014_plan_record_check.ts';
 
 export interface Migration {
   name: string;
@@ -38,6 +39,7 @@ export const MIGRATIONS: readonly Migration[] = [
   queryRead,
   dispatchSpeed,
   planIndex,
+  planRecordCheck,
 ];
 
 const provider: MigrationProvider = {
