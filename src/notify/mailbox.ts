@@ -5,7 +5,7 @@
  * LA's message id is "not found", never "forbidden", so ids reveal nothing.
  */
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import { type AuditEntryInput, appendAudit } from '../audit/log.ts';
 import type { Executor, Tx } from '../store/db.ts';
 import type { MailboxMessageTable } from '../store/schema.ts';
@@ -35,11 +35,14 @@ export async function postMessage(
   now: Date,
   laCode: string,
   type: MessageType,
-  /** The body, or its JSON already serialised (a large acknowledgement is serialised once). */
-  body: Record<string, unknown> | string,
+  /**
+   * The body; or its JSON already serialised; or an expression reading it from the store (a large
+   * acknowledgement is copied from its upload's row, not sent and parsed a second time).
+   */
+  body: Record<string, unknown> | string | RawBuilder<unknown>,
   id: string = randomUUID(),
 ): Promise<string> {
-  const json = typeof body === 'string' ? body : JSON.stringify(body);
+  const json = typeof body === 'string' || isRaw(body) ? body : JSON.stringify(body);
   await trx
     .insertInto('mailbox_message')
     .values({ id, la_code: laCode, type, created_at: now, body: json, acknowledged_at: null })
@@ -50,6 +53,10 @@ export async function postMessage(
     trx,
   );
   return id;
+}
+
+function isRaw(body: object): body is RawBuilder<unknown> {
+  return typeof (body as RawBuilder<unknown>).toOperationNode === 'function';
 }
 
 export async function listMessages(

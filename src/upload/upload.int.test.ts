@@ -694,7 +694,7 @@ describe.each(engines())('local authority uploads on %s', (engine) => {
     });
 
     it('holds every acknowledgement, oldest first, until acknowledged', async () => {
-      await upload(LEEDS, [{ ...johnny, plans: [cpp()] }]);
+      const sent = (await upload(LEEDS, [{ ...johnny, plans: [cpp()] }])).json();
       await t.as(la(LEEDS)).inject({
         method: 'POST',
         url: '/la/v1/uploads',
@@ -713,6 +713,14 @@ describe.each(engines())('local authority uploads on %s', (engine) => {
         fileCode: 'CPF02',
         sequence: seq[LEEDS],
         accepted: 1,
+      });
+      // The whole acknowledgement, as the upload's answer gave it.
+      expect(first).toEqual({
+        ...sent,
+        id: list[0].id,
+        type: 'upload-acknowledgement',
+        createdAt: expect.any(String),
+        acknowledgedAt: null,
       });
       const second = (await t.as(la(LEEDS)).get(`/la/v1/mailbox/${list[1].id}`)).json();
       expect(second).toMatchObject({ fileCode: 'CPF01', accepted: 0 });

@@ -921,7 +921,13 @@ async function applyStaged(
         })
         .where('id', '=', uploadId)
         .execute();
-      await postMessage(trx, now, la, 'upload-acknowledgement', json);
+      await postMessage(
+        trx,
+        now,
+        la,
+        'upload-acknowledgement',
+        sql`(select acknowledgement from upload where id = ${uploadId})`,
+      );
       audit.push({
         category: 'upload',
         action: 'upload',
