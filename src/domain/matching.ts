@@ -30,7 +30,11 @@ export type MatchResult = { ok: true } | { ok: false; mismatches: Mismatch[] };
 const APOSTROPHES = /['’‘`´ʼ]/g;
 const SEPARATORS = /[\s\-‐‑–—.]/g;
 
+/** Letters with no accent, apostrophe or separator: most names, which need only lower-casing. */
+const PLAIN = /^[A-Za-z]*$/;
+
 export function normaliseName(name: string): string {
+  if (PLAIN.test(name)) return name.toLowerCase();
   return name
     .normalize('NFKD')
     .replace(/\p{M}/gu, '') // combining accents
