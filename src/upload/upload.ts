@@ -575,15 +575,20 @@ async function stageFile(
     .values({ id: stageId, la_code: req.laCode, created_at: new Date() })
     .execute();
   const staged: Staged = { acks: [], audit: [] };
+  const today = londonDateOf(now);
   let batch: Item[] = [];
-  // A chunk's rows are written while the next chunk is read and checked: one write in flight at a
-  // time, waited for before the next is sent and before staging ends or fails (so a failed file's
-  // rows are all written before they are dropped).
+  // Three chunks are under way at once: one being read and checked, the one before it being traced
+  // by demographics, and the one before that being written. At most one trace and one write are in
+  // flight; each is waited for before the next is sent, and before staging ends or fails (so a
+  // failed file's rows are all written before they are dropped).
+  let tracing: CheckedChunk | null = null;
   let writing: Promise<unknown> = Promise.resolve();
   const flush = async () => {
-    if (!batch.length) return;
-    const rows = await stageChunk(deps, req, batch, s, now, staged, stageId);
+    const traced = tracing;
+    tracing = batch.length ? await checkChunk(deps, req, batch, s, today) : null;
     batch = [];
+    if (!traced) return;
+    const rows = await stageChunk(req, traced, s, now, staged, stageId);
     await writing;
     writing = insertRows(deps.db, 'upload_stage', STAGE_TYPES, rows);
     writing.catch(() => {}); // seen when awaited; not an unhandled rejection meanwhile
@@ -595,9 +600,11 @@ async function stageFile(
       batch.push(item);
       if (batch.length >= CHUNK) await flush();
     }
-    await flush();
+    do await flush();
+    while (tracing);
     await writing;
   } catch (err) {
+    await (tracing as CheckedChunk | null)?.traces.catch(() => {});
     await writing.catch(() => {});
     throw err;
   }
@@ -627,19 +634,25 @@ const STAGE_TYPES = {
 
 type StageRow = Insertable<UploadStageTable>;
 
-/** Check a chunk of records and trace them: their acknowledgements and audit entries, and the rows to stage. */
-async function stageChunk(
+/** A chunk of records read and checked, and the trace of their numbers asked for (perhaps not yet answered). */
+interface CheckedChunk {
+  decided: { item: Item; record?: SubmittedRecord; rejection?: Rejection }[];
+  traces: Promise<Map<string, Trace>>;
+}
+
+/**
+ * Check a chunk of records and ask demographics about their numbers. The answer is awaited by
+ * stageChunk, so the next chunk is read and checked while demographics answers.
+ */
+async function checkChunk(
   deps: UploadDeps,
   req: UploadRequest,
   items: Item[],
   s: Structure,
-  now: Date,
-  staged: Staged,
-  stageId: string,
-): Promise<StageRow[]> {
-  const today = londonDateOf(now);
+  today: IsoDate,
+): Promise<CheckedChunk> {
   const giveWay = loopSharer();
-  const decided: { item: Item; record?: SubmittedRecord; rejection?: Rejection }[] = [];
+  const decided: CheckedChunk['decided'] = [];
   for (const item of items) {
     await giveWay();
     if (item.rowProblem) {
@@ -669,33 +682,39 @@ async function stageChunk(
 
   const toTrace = [...new Set(decided.flatMap((d) => (d.record ? [d.record.nhsNumber as NhsNumber] : [])))];
   const traces = toTrace.length
-    ? await deps.demographics.trace(
+    ? deps.demographics.trace(
         toTrace.map((n) => nhsNumber(n)),
         { db: deps.db },
       )
-    : new Map<string, Trace>();
+    : Promise.resolve(new Map<string, Trace>());
+  traces.catch(() => {}); // seen when stageChunk awaits it; not an unhandled rejection meanwhile
+  return { decided, traces };
+}
+
+/** A checked chunk's acknowledgements and audit entries, and the rows to stage. */
+async function stageChunk(
+  req: UploadRequest,
+  chunk: CheckedChunk,
+  s: Structure,
+  now: Date,
+  staged: Staged,
+  stageId: string,
+): Promise<StageRow[]> {
+  const today = londonDateOf(now);
+  const giveWay = loopSharer();
+  const { decided } = chunk;
+  const traces = await chunk.traces;
 
   const rows: StageRow[] = [];
   const put: { nhsNumber: string; subject: string; planTypes: string[] }[] = [];
+  // Columns a row leaves out are null: a quarter of a million rows are sent as JSON, and most of
+  // each row's columns are for another operation.
   const row = (idx: number, op: StageRow['op'], n: string): StageRow => ({
     stage_id: stageId,
     idx,
     op,
     nhs_number: n,
     clears: false,
-    subject: null,
-    local_id: null,
-    team: null,
-    family_name: null,
-    given_names: null,
-    birth_date: null,
-    expected_delivery_date: null,
-    plans: null,
-    code: null,
-    detail: null,
-    field: null,
-    message: null,
-    replacement_nhs_number: null,
   });
   for (const d of decided) {
     await giveWay();
