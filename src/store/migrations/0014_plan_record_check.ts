@@ -25,21 +25,21 @@ export const planRecordCheck: Migration = {
   name: '0014_plan_record_check',
   up: [
     `alter table la_plan drop constraint la_plan_la_code_nhs_number_fkey`,
+    // An update checks only the plans whose key it changed (an ended plan keeps its record).
     `create function cpis_plan_record_check() returns trigger language plpgsql as $$
       declare
+        keys text := case when tg_op = 'UPDATE'
+          then '(select la_code, nhs_number from new_plans except select la_code, nhs_number from old_plans)'
+          else '(select distinct la_code, nhs_number from new_plans)' end;
         orphan_la text;
         orphan_nhs text;
       begin
-        execute 'select 1
-           from la_record r
-           join (select distinct la_code, nhs_number from checked_plans) p
-             on r.la_code = p.la_code and r.nhs_number = p.nhs_number
-          where r.xmin::text::bigint <> txid_current() % 4294967296
-            for key share of r';
-        execute 'select p.la_code, p.nhs_number
-          from checked_plans p
-         where not exists (select 1 from la_record r where r.la_code = p.la_code and r.nhs_number = p.nhs_number)
-         limit 1' into orphan_la, orphan_nhs;
+        execute format('select 1 from la_record r join %s p on r.la_code = p.la_code and r.nhs_number = p.nhs_number
+          where r.xmin::text::bigint <> txid_current() %% 4294967296
+            for key share of r', keys);
+        execute format('select p.la_code, p.nhs_number from %s p
+          where not exists (select 1 from la_record r where r.la_code = p.la_code and r.nhs_number = p.nhs_number)
+          limit 1', keys) into orphan_la, orphan_nhs;
         if orphan_nhs is not null then
           raise exception 'a plan for % has no record of it from %', orphan_nhs, orphan_la
             using errcode = 'foreign_key_violation', table = 'la_plan';
@@ -48,35 +48,10 @@ export const planRecordCheck: Migration = {
       end
     $$`,
     `create trigger la_plan_record_check_insert after insert on la_plan
-      referencing new table as checked_plans for each statement execute function cpis_plan_record_check()`,
-    // An update checks only the plans whose key it changed (an ended plan keeps its record).
-    `create function cpis_plan_rekey_check() returns trigger language plpgsql as $$
-      declare
-        orphan_la text;
-        orphan_nhs text;
-      begin
-        execute 'select p.la_code, p.nhs_number
-          from new_plans p
-         where not exists (select 1 from old_plans o where o.la_code = p.la_code and o.nhs_number = p.nhs_number)
-           and not exists (select 1 from la_record r where r.la_code = p.la_code and r.nhs_number = p.nhs_number)
-         limit 1' into orphan_la, orphan_nhs;
-        if orphan_nhs is not null then
-          raise exception 'a plan for % has no record of it from %', orphan_nhs, orphan_la
-            using errcode = 'foreign_key_violation', table = 'la_plan';
-        end if;
-        execute 'select 1
-           from la_record r
-           join (select distinct la_code, nhs_number from new_plans
-                 except select la_code, nhs_number from old_plans) p
-             on r.la_code = p.la_code and r.nhs_number = p.nhs_number
-          where r.xmin::text::bigint <> txid_current() % 4294967296
-            for key share of r';
-        return null;
-      end
-    $$`,
+      referencing new table as new_plans for each statement execute function cpis_plan_record_check()`,
     `create trigger la_plan_record_check_update after update on la_plan
       referencing old table as old_plans new table as new_plans
-      for each statement execute function cpis_plan_rekey_check()`,
+      for each statement execute function cpis_plan_record_check()`,
     `create function cpis_record_delete_plans() returns trigger language plpgsql as $$
       begin
         execute 'delete from la_plan p using gone_records g
