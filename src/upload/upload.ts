@@ -551,8 +551,8 @@ async function checkSequence(
 interface Staged {
   /**
    * Each record's acknowledgement as JSON, with its index in the file in `ackIndex` (CSV records
-   * complete out of order). Kept as text: a quarter of a million small objects held for the whole
-   * file cost the garbage collector more than the text costs memory.
+   * complete out of order): one string per record held for the whole file, not an object of
+   * several. (Collection time measured the same either way: young-generation scavenges dominate.)
    */
   acks: string[];
   ackIndex: number[];
