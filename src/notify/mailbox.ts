@@ -5,7 +5,7 @@
  * LA's message id is "not found", never "forbidden", so ids reveal nothing.
  */
 import { randomUUID } from 'node:crypto';
-import { type RawBuilder, sql } from 'kysely';
+import { type Expression, isExpression, sql } from 'kysely';
 import { type AuditEntryInput, appendAudit } from '../audit/log.ts';
 import type { Executor, Tx } from '../store/db.ts';
 import type { MailboxMessageTable } from '../store/schema.ts';
@@ -39,10 +39,10 @@ export async function postMessage(
    * The body; or its JSON already serialised; or an expression reading it from the store (a large
    * acknowledgement is copied from its upload's row, not sent and parsed a second time).
    */
-  body: Record<string, unknown> | string | RawBuilder<unknown>,
+  body: Record<string, unknown> | string | Expression<unknown>,
   id: string = randomUUID(),
 ): Promise<string> {
-  const json = typeof body === 'string' || isRaw(body) ? body : JSON.stringify(body);
+  const json = typeof body === 'string' || isExpression(body) ? body : JSON.stringify(body);
   await trx
     .insertInto('mailbox_message')
     .values({ id, la_code: laCode, type, created_at: now, body: json, acknowledged_at: null })
@@ -53,10 +53,6 @@ export async function postMessage(
     trx,
   );
   return id;
-}
-
-function isRaw(body: object): body is RawBuilder<unknown> {
-  return typeof (body as RawBuilder<unknown>).toOperationNode === 'function';
 }
 
 export async function listMessages(
