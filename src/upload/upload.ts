@@ -503,7 +503,7 @@ async function apply(
   if (early) return early;
   const stageId = randomUUID();
   try {
-    const staged = await stageFile(deps, req, path, s, now, stageId);
+    const staged = await stageFile(deps, req, path, s, now, today, stageId);
     return await applyStaged(deps, req, s, sha256, stageId, staged, today, now);
   } finally {
     await dropStage(deps.db, stageId);
@@ -572,6 +572,7 @@ async function stageFile(
   path: string,
   s: Structure,
   now: Date,
+  today: IsoDate,
   stageId: string,
 ): Promise<Staged> {
   // Stamped with the real time, not the service clock: the sweep of files left by a dead process is
@@ -581,7 +582,6 @@ async function stageFile(
     .values({ id: stageId, la_code: req.laCode, created_at: new Date() })
     .execute();
   const staged: Staged = { acks: [], ackIndex: [], accepted: 0, audit: [] };
-  const today = londonDateOf(now);
   let batch: Item[] = [];
   // Three chunks are under way at once: one being read and checked, the one before it being traced
   // by demographics, and the one before that being written. At most one trace and one write are in
@@ -594,7 +594,7 @@ async function stageFile(
     tracing = batch.length ? await checkChunk(deps, req, batch, s, today) : null;
     batch = [];
     if (!traced) return;
-    const rows = await stageChunk(req, traced, s, now, staged, stageId);
+    const rows = await stageChunk(req, traced, s, now, today, staged, stageId);
     await writing;
     writing = insertRows(deps.db, 'upload_stage', STAGE_TYPES, rows);
     writing.catch(() => {}); // seen when awaited; not an unhandled rejection meanwhile
@@ -703,10 +703,10 @@ async function stageChunk(
   chunk: CheckedChunk,
   s: Structure,
   now: Date,
+  today: IsoDate,
   staged: Staged,
   stageId: string,
 ): Promise<StageRow[]> {
-  const today = londonDateOf(now);
   const giveWay = loopSharer();
   const { decided } = chunk;
   const traces = await chunk.traces;
