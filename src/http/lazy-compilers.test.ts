@@ -73,7 +73,7 @@ describe('route schemas compiled on first use', () => {
       app.post('/broken', { schema: { body: { type: 'no-such-type' } } }, async () => ({ ran: true })),
     );
     await expect(compilers.compileRemaining()).rejects.toThrow(/1 route schema\(s\) did not compile/);
-    expect(compilers.compileAll()).toEqual([]); // nothing left untried
+    expect(compilers.pending()).toBe(0); // nothing left untried
     const res = await a.inject({ method: 'POST', url: '/broken', payload: {} });
     expect(res.statusCode).toBe(500);
     expect(res.body).not.toContain('ran');

@@ -4,7 +4,7 @@
  * service's ~100 routes that was ~0.2 s of every start, mostly for routes a given process may never
  * serve. Here each route gets a stand-in that compiles the real function on its first call, with
  * Fastify's own compilers and the same options, so what is accepted, refused and written is
- * unchanged. Once the service is listening, `compileRemaining` compiles the rest a few at a time,
+ * unchanged. Once the service is listening, `compileRemaining` compiles the rest one at a time,
  * giving way to requests, so a schema that cannot compile still shows itself soon after start (and
  * in the tests, which compile them all).
  */
@@ -28,8 +28,6 @@ export interface LazyCompilers {
   readonly compilersFactory: CompilersFactory;
   /** Schemas not compiled yet. */
   pending(): number;
-  /** Compile every schema not compiled yet; the errors of any that cannot compile. */
-  compileAll(): unknown[];
   /** Compile the rest in the background, `perTurn` at a time, giving way to other work between turns. */
   compileRemaining(perTurn?: number): Promise<void>;
 }
@@ -60,19 +58,6 @@ export function lazyCompilers(): LazyCompilers {
     return standIn;
   }
 
-  /** Compile each; the errors of those that failed. */
-  function compileEach(ensures: (() => void)[]): unknown[] {
-    const failures: unknown[] = [];
-    for (const ensure of ensures) {
-      try {
-        ensure();
-      } catch (err) {
-        failures.push(err);
-      }
-    }
-    return failures;
-  }
-
   /**
    * Fastify's own factory (the package's default export makes it), made lazy: the package, and its
    * compiler (an Ajv instance, itself costly), wait for the first schema too.
@@ -96,11 +81,16 @@ export function lazyCompilers(): LazyCompilers {
       buildSerializer: lazily('@fastify/fast-json-stringify-compiler'),
     } as CompilersFactory,
     pending: () => waiting.size,
-    compileAll: () => compileEach([...waiting]),
     async compileRemaining(perTurn = 1) {
       const failures: unknown[] = [];
       while (waiting.size > 0) {
-        failures.push(...compileEach([...waiting].slice(0, perTurn)));
+        for (const ensure of [...waiting].slice(0, perTurn)) {
+          try {
+            ensure();
+          } catch (err) {
+            failures.push(err);
+          }
+        }
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
       if (failures.length)
