@@ -113,7 +113,7 @@ describe.runIf(engines().includes('postgres'))('two service processes on one Pos
     // Each access appears in exactly one message per LA.
     const { rows } = await sql<{ la_code: string; access_id: string; n: number }>`
       select m.la_code, a->>'accessId' as access_id, count(*) as n
-        from mailbox_message m, jsonb_array_elements(m.body->'accesses') a
+        from mailbox_message m, json_array_elements(m.body->'accesses') a
        where m.type = 'access-notification'
        group by m.la_code, a->>'accessId'`.execute(db);
     expect(rows).toHaveLength(40 * LAS.length);

@@ -18,6 +18,7 @@ import { queryRead } from './migrations/0011_query_read.ts';
 import { dispatchSpeed } from './migrations/0012_dispatch_speed.ts';
 import { planIndex } from './migrations/0013_plan_index.ts';
 import { planRecordCheck } from './migrations/0014_plan_record_check.ts';
+import { mailboxJson } from './migrations/0015_mailbox_json.ts';
 
 export interface Migration {
   name: string;
@@ -40,6 +41,7 @@ export const MIGRATIONS: readonly Migration[] = [
   dispatchSpeed,
   planIndex,
   planRecordCheck,
+  mailboxJson,
 ];
 
 const provider: MigrationProvider = {
