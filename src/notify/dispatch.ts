@@ -11,12 +11,12 @@
  * - `force` delivers everything pending now, whatever the cadence.
  *
  * Each LA is dispatched in its own transaction, holding a per-LA advisory lock that another process
- * will skip rather than wait for, and claiming its notices FOR UPDATE SKIP LOCKED (marking them
- * with the message's id in the same statement; the message is posted later in that transaction); a
- * daily batch is recorded once per LA per day. So several processes on one PostgreSQL never deliver
- * an access twice, and a crash before commit leaves the notices pending for the next run. A few LAs
- * are dispatched at once (each still its own transaction), and the work for an LA is set-based: a
- * handful of statements whatever its number of accesses.
+ * will skip rather than wait for, and claiming its notices by marking them with the message's id
+ * (the message is posted later in that transaction); a daily batch is recorded once per LA per day.
+ * So several processes on one PostgreSQL never deliver an access twice, and a crash before commit
+ * leaves the notices pending for the next run. A few LAs are dispatched at once (each still its own
+ * transaction), and the work for an LA is set-based: a handful of statements whatever its number of
+ * accesses.
  *
  * Each access names the organisation in full — name, setting, parent trust, town, phone — never a
  * bare code (an unknown code is marked as unknown and listed), and accesses to the same child close
@@ -173,7 +173,7 @@ async function dispatchLa(
 /**
  * Claim this LA's pending notices (for accesses before `cutoff`, if given) for the message
  * `messageId`, and read everything the message says about them: the rows stay locked for this
- * transaction, and another process dispatching at the same moment skips them.
+ * transaction, which holds the LA's dispatch lock.
  */
 async function claimPending(
   trx: Tx,
@@ -206,38 +206,23 @@ async function claimRows(
   cutoff: Date | null,
   messageId: string,
 ): Promise<AccessRow[]> {
-  // One statement locks the notices (skipping any another transaction holds), marks them with the
-  // message about to be posted in this same transaction, and reads the access (one heap tuple each,
-  // by key) and its organisations (a handful, memoised). The child's names, the same for all of a
-  // child's look-ups, are read once per child afterwards rather than once per look-up.
+  // One statement marks the notices with the message about to be posted in this same transaction
+  // (the per-LA dispatch lock keeps any other dispatcher away; a notice being filed into an episode
+  // at this moment is waited for, not skipped, so it is not left for the next day's message), and
+  // reads the access (one heap tuple each, by key). The child's names, the same for all of a
+  // child's look-ups, are read once per child afterwards, and the organisations once per message
+  // (deliver), rather than once per look-up.
   const { rows } = await sql<AccessRow>`
-    with claimed as materialized (
-      select n.ctid as tid, e.id, e.nhs_number, e.queried_nhs_number, e.accessed_at, e.resource, e.accessor_kind,
-             e.accessor_name, e.job_role_code, e.job_role_display, e.user_id, e.role_profile_id, e.asid, e.org_code,
-             e.patient_location, e.safeguarding_lead
-        from access_notice n
-        join access_event e on e.id = n.access_id
-       where n.la_code = ${laCode} and n.message_id is null ${cutoff ? sql`and e.accessed_at < ${cutoff}` : sql``}
-         for update of n skip locked
-    ), marked as (
+    with marked as (
       update access_notice n set message_id = ${messageId}
-        from claimed c
-       where n.ctid = c.tid and n.access_id = c.id
-      returning n.access_id, n.plan_types, n.episode_id
+        from access_event e
+       where e.id = n.access_id and n.la_code = ${laCode} and n.message_id is null
+             ${cutoff ? sql`and e.accessed_at < ${cutoff}` : sql``}
+      returning e.id, e.nhs_number, e.queried_nhs_number, e.accessed_at, e.resource, e.accessor_kind,
+                e.accessor_name, e.job_role_code, e.job_role_display, e.user_id, e.role_profile_id, e.asid,
+                e.org_code, e.patient_location, e.safeguarding_lead, n.plan_types, n.episode_id
     )
-    select c.id, c.nhs_number, c.queried_nhs_number, c.accessed_at, c.resource, c.accessor_kind, c.accessor_name,
-           c.job_role_code, c.job_role_display, c.user_id, c.role_profile_id, c.asid, c.org_code, c.patient_location,
-           c.safeguarding_lead, m.plan_types, m.episode_id,
-           o.name as o_name, o.setting as o_setting, o.town as o_town, o.phone as o_phone,
-           o.parent_ods_code as o_parent_code, po.name as o_parent_name,
-           l.name as l_name, l.setting as l_setting, l.town as l_town, l.phone as l_phone, lp.name as l_parent_name
-      from claimed c
-      join marked m on m.access_id = c.id
-      left join organisation o on o.ods_code = c.org_code
-      left join organisation po on po.ods_code = o.parent_ods_code
-      left join organisation l on l.ods_code = c.patient_location
-      left join organisation lp on lp.ods_code = l.parent_ods_code
-     order by c.accessed_at, c.id`.execute(trx);
+    select * from marked order by accessed_at, id`.execute(trx);
   if (rows.length === 0) return rows;
   const { rows: names } = await sql<ChildNames & { nhs_number: string }>`
     select c.nhs_number,
@@ -277,24 +262,13 @@ interface Period {
   batchDate?: IsoDate;
 }
 
-/** One claimed notice: the access as recorded, the LA's own plan types, and the names that make it readable. */
+/** One claimed notice: the access as recorded, the LA's own plan types, and the child's names. */
 type AccessRow = Omit<
   AccessEventTable,
   'request_id' | 'person_key' | 'la_codes' | 'safeguarding_lead' | 'plan_types'
 > & {
   safeguarding_lead: { name?: string; role?: string; phone?: string } | null;
   plan_types: string[];
-  o_name: string | null;
-  o_setting: string | null;
-  o_town: string | null;
-  o_phone: string | null;
-  o_parent_code: string | null;
-  o_parent_name: string | null;
-  l_name: string | null;
-  l_setting: string | null;
-  l_town: string | null;
-  l_phone: string | null;
-  l_parent_name: string | null;
   /** The episode the look-up was filed into (null until it is). */
   episode_id: string | null;
 } & ChildNames;
@@ -311,16 +285,42 @@ export interface OrganisationDescription {
   known: boolean;
 }
 
+/** An organisation a message names, as the directory holds it, with its parent's name. */
+interface OrganisationRow {
+  ods_code: string;
+  name: string;
+  setting: string | null;
+  town: string | null;
+  phone: string | null;
+  parent_ods_code: string | null;
+  parent_name: string | null;
+}
+
+/** The organisations the delivered look-ups name (where they happened, and where the patient was). */
+async function organisationsOf(trx: Tx, rows: AccessRow[]): Promise<Map<string, OrganisationRow>> {
+  const codes = new Set<string>();
+  for (const r of rows) {
+    codes.add(r.org_code);
+    if (r.patient_location) codes.add(r.patient_location);
+  }
+  if (codes.size === 0) return new Map();
+  const { rows: orgs } = await sql<OrganisationRow>`
+    select o.ods_code, o.name, o.setting, o.town, o.phone, o.parent_ods_code, p.name as parent_name
+      from organisation o left join organisation p on p.ods_code = o.parent_ods_code
+     where o.ods_code = any(${[...codes]}::text[])`.execute(trx);
+  return new Map(orgs.map((o) => [o.ods_code, o]));
+}
+
+/**
+ * An organisation as a message describes it; a patient's location names its parent but not the
+ * parent's code. Not in the directory: marked as unknown.
+ */
 function describe(
   code: string,
-  name: string | null,
-  setting: string | null,
-  town: string | null,
-  phone: string | null,
-  parentCode?: string | null,
-  parentName?: string | null,
+  org: OrganisationRow | undefined,
+  asLocation: boolean,
 ): OrganisationDescription {
-  if (name === null) {
+  if (!org) {
     return {
       odsCode: code,
       name: `Unknown organisation (ODS code ${code})`,
@@ -329,15 +329,16 @@ function describe(
       known: false,
     };
   }
+  const setting = org.setting ?? 'other';
   return {
     odsCode: code,
-    name,
-    setting: setting ?? 'other',
-    settingLabel: SETTING_LABELS[(setting ?? 'other') as Setting] ?? 'Other',
-    ...(parentCode ? { parentOdsCode: parentCode } : {}),
-    ...(parentName ? { parentName } : {}),
-    ...(town ? { town } : {}),
-    ...(phone ? { phone } : {}),
+    name: org.name,
+    setting,
+    settingLabel: SETTING_LABELS[setting as Setting] ?? 'Other',
+    ...(org.parent_ods_code && !asLocation ? { parentOdsCode: org.parent_ods_code } : {}),
+    ...(org.parent_name ? { parentName: org.parent_name } : {}),
+    ...(org.town ? { town: org.town } : {}),
+    ...(org.phone ? { phone: org.phone } : {}),
     known: true,
   };
 }
@@ -350,26 +351,27 @@ async function deliver(
   rows: AccessRow[],
   period: Period,
 ): Promise<{ accesses: number; heartbeat: boolean }> {
-  const history = await historyOf(trx, la, rows);
+  const orgs = await organisationsOf(trx, rows);
+  const history = await historyOf(trx, la, rows, orgs);
   const episodes = episodesFor(rows, history, await storedEpisodes(trx, history));
   const patterns = patternsFor(la, rows, history);
   const concerning = patterns.filter((p) => p.concerns.length > 0).length;
   const unknown = new Set<string>();
+  // Each organisation is described once per message, and the description shared by its look-ups.
+  const described = new Map<string, OrganisationDescription>();
+  const describeOnce = (code: string, asLocation: boolean) => {
+    const key = asLocation ? `@${code}` : code;
+    let d = described.get(key);
+    if (!d) {
+      d = describe(code, orgs.get(code), asLocation);
+      described.set(key, d);
+      if (!d.known) unknown.add(code);
+    }
+    return d;
+  };
   const accesses = rows.map((a) => {
-    const organisation = describe(
-      a.org_code,
-      a.o_name,
-      a.o_setting,
-      a.o_town,
-      a.o_phone,
-      a.o_parent_code,
-      a.o_parent_name,
-    );
-    if (!organisation.known) unknown.add(a.org_code);
-    const location = a.patient_location
-      ? describe(a.patient_location, a.l_name, a.l_setting, a.l_town, a.l_phone, null, a.l_parent_name)
-      : null;
-    if (location && !location.known) unknown.add(a.patient_location!);
+    const organisation = describeOnce(a.org_code, false);
+    const location = a.patient_location ? describeOnce(a.patient_location, true) : null;
     const jobRole = { code: a.job_role_code, display: a.job_role_display };
     return {
       accessId: a.id,
@@ -499,7 +501,12 @@ interface HistoryRow {
  * patient's location when the caller gave one. The delivered accesses are part of it, as claimed:
  * only the child's other look-ups this LA was told of are read here.
  */
-async function historyOf(trx: Tx, la: LaInfo, delivered: AccessRow[]): Promise<Map<string, HistoryRow[]>> {
+async function historyOf(
+  trx: Tx,
+  la: LaInfo,
+  delivered: AccessRow[],
+  orgs: Map<string, OrganisationRow>,
+): Promise<Map<string, HistoryRow[]>> {
   const byChild = new Map<string, HistoryRow[]>();
   if (delivered.length === 0) return byChild;
   const t = thresholdsOf(la.pattern_thresholds);
@@ -527,17 +534,22 @@ async function historyOf(trx: Tx, la: LaInfo, delivered: AccessRow[]): Promise<M
     byChild.get(r.nhs_number)!.push({ ...row, area: areaOf(r.setting, o_town, l_town) });
   }
   for (const a of delivered) {
+    const org = orgs.get(a.org_code);
     byChild.get(a.nhs_number)!.push({
       id: a.id,
       episode_id: a.episode_id,
       nhs_number: a.nhs_number,
       accessed_at: a.accessed_at,
       org_code: a.org_code,
-      name: a.o_name,
-      setting: a.o_setting,
+      name: org?.name ?? null,
+      setting: org?.setting ?? null,
       accessor_name: a.accessor_name,
       job_role_display: a.job_role_display,
-      area: areaOf(a.o_setting, a.o_town, a.l_town),
+      area: areaOf(
+        org?.setting ?? null,
+        org?.town ?? null,
+        a.patient_location ? (orgs.get(a.patient_location)?.town ?? null) : null,
+      ),
     });
   }
   // Each child's look-ups in time order (then by id), as one read of them all would give.
