@@ -199,7 +199,12 @@ const EPISODE_COLUMNS = sql`ep.id, ep.nhs_number, ep.started_at, ep.last_at, ep.
 const EPISODE_JOINS = sql`left join la_record r on r.la_code = ep.la_code and r.nhs_number = ep.nhs_number
   left join person p on p.nhs_number = ep.nhs_number`;
 
-async function organisationsOf(db: Executor, ids: string[]): Promise<Map<string, OrganisationSeen[]>> {
+/** The organisations each of an LA's episodes was seen at (the LA names the notices' partition). */
+async function organisationsOf(
+  db: Executor,
+  laCode: string,
+  ids: string[],
+): Promise<Map<string, OrganisationSeen[]>> {
   const out = new Map<string, OrganisationSeen[]>();
   if (ids.length === 0) return out;
   const { rows } = await sql<{
@@ -212,7 +217,7 @@ async function organisationsOf(db: Executor, ids: string[]): Promise<Map<string,
     select n.episode_id, e.org_code as code, o.name, o.town, o.setting
       from access_notice n join access_event e on e.id = n.access_id
       left join organisation o on o.ods_code = e.org_code
-     where n.episode_id = any(${ids}::uuid[])
+     where n.la_code = ${laCode} and n.episode_id = any(${ids}::uuid[])
      order by e.accessed_at, e.id`.execute(db);
   for (const r of rows) {
     const list = out.get(r.episode_id) ?? [];
@@ -304,6 +309,7 @@ export async function listEpisodes(
     );
     const orgs = await organisationsOf(
       trx,
+      viewer.laCode,
       rows.map((r) => r.id),
     );
     await appendAudit(trx, now, [
@@ -478,7 +484,7 @@ async function detailOf(
       left join organisation o on o.ods_code = e.org_code
       left join organisation po on po.ods_code = o.parent_ods_code
       left join organisation l on l.ods_code = e.patient_location
-     where n.episode_id = ${row.id}
+     where n.la_code = ${viewer.laCode} and n.episode_id = ${row.id}
      order by e.accessed_at, e.id`.execute(trx);
   const timeline: TimelineEntry[] = accesses.map((a) => ({
     at: a.accessed_at,
@@ -510,7 +516,7 @@ async function detailOf(
     .where('nhs_number', '=', row.nhs_number)
     .orderBy('start_date')
     .execute();
-  const orgs = await organisationsOf(trx, [row.id]);
+  const orgs = await organisationsOf(trx, viewer.laCode, [row.id]);
   const staff = viewer.role !== 'system';
   return {
     ...summaryOf(row, orgs.get(row.id) ?? []),
@@ -745,6 +751,7 @@ export async function childHistory(
     const rows = all.filter((r) => r.mine);
     const orgs = await organisationsOf(
       trx,
+      viewer.laCode,
       rows.map((r) => r.id),
     );
     const monthKeys: string[] = [];

@@ -19,6 +19,7 @@ import { dispatchSpeed } from './migrations/0012_dispatch_speed.ts';
 import { planIndex } from './migrations/0013_plan_index.ts';
 import { planRecordCheck } from './migrations/0014_plan_record_check.ts';
 import { mailboxJson } from './migrations/0015_mailbox_json.ts';
+import { noticePartitions } from './migrations/0016_notice_partitions.ts';
 
 export interface Migration {
   name: string;
@@ -42,9 +43,11 @@ export const MIGRATIONS: readonly Migration[] = [
   planIndex,
   planRecordCheck,
   mailboxJson,
+  noticePartitions,
 ];
 
-const provider: MigrationProvider = {
+/** Our migrations as Kysely's Migrator takes them (a test migrates part of the way with it). */
+export const migrationProvider: MigrationProvider = {
   async getMigrations() {
     return Object.fromEntries(
       MIGRATIONS.map((m) => [
@@ -81,7 +84,7 @@ async function upToDate(db: Kysely<any>): Promise<boolean> {
 // biome-ignore lint/suspicious/noExplicitAny: migrations run on any schema
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrateResult> {
   if (await upToDate(db)) return { applied: [] };
-  const migrator = new Migrator({ db, provider });
+  const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
