@@ -32,7 +32,7 @@ import { DEFAULT_EPISODE_GAP_HOURS, thresholdsOf } from '../directory/directory.
 import { SETTING_LABELS, type Setting } from '../directory/types.ts';
 import { addDays, type IsoDate, londonDateOf, londonMidnight, londonTime } from '../domain/dates.ts';
 import { type ChildPattern, childPattern } from '../domain/patterns.ts';
-import { BEFORE_THE_INBOX, bringEpisodesUpToDate } from '../inbox/episodes.ts';
+import { BEFORE_THE_INBOX, bringEpisodesUpToDate, lockEpisodes } from '../inbox/episodes.ts';
 import type { Job } from '../scheduler.ts';
 import { type Executor, type Tx, transact } from '../store/db.ts';
 import type { AccessEventTable } from '../store/schema.ts';
@@ -183,15 +183,18 @@ async function claimPending(
   cutoff: Date | null,
   messageId: string,
 ): Promise<AccessRow[]> {
-  const rows = await claimRows(trx, laCode, cutoff, messageId);
-  // Then file the claimed look-ups (and any other pending ones) into the LA's episodes, so the
-  // message names the same episodes as the inbox and the API: every row claimed is assigned.
-  if (rows.length === 0) return rows;
+  // The LA's episodes are held first, as everything that files look-ups into them holds them before
+  // it writes a notice (src/inbox/episodes.ts): a filer then waits for this dispatch, or this
+  // dispatch for it, and neither holds what the other needs. The look-ups are filed, so the message
+  // names the same episodes as the inbox and the API.
+  await lockEpisodes(trx, laCode);
   await bringEpisodesUpToDate(trx, laCode, now);
-  // Look-ups the scheduler had not filed yet were filed just now: their episodes (an episode id is
-  // set once, so the others stand).
+  const rows = await claimRows(trx, laCode, cutoff, messageId);
+  // A look-up committed between the filing and the claim is filed now (an episode id is set once,
+  // so the others stand).
   const unfiled = rows.filter((r) => r.episode_id === null);
   if (unfiled.length) {
+    await bringEpisodesUpToDate(trx, laCode, now);
     const { rows: filed } = await sql<{ access_id: string; episode_id: string | null }>`
       select access_id, episode_id from access_notice
        where la_code = ${laCode} and access_id = any(${unfiled.map((r) => r.id)}::uuid[])`.execute(trx);

@@ -15,6 +15,7 @@ import { DemoTokenService } from '../auth/tokens.ts';
 import { loadConfig } from '../config.ts';
 import { loadDemoWorld } from '../demo/world.ts';
 import { SettableClock } from '../domain/clock.ts';
+import { bringEpisodesUpToDate, lockEpisodes } from '../inbox/episodes.ts';
 import { openStore, transact } from '../store/db.ts';
 import { putRecord } from '../upload/records.ts';
 import { dispatchNotifications } from './dispatch.ts';
@@ -125,5 +126,49 @@ describe.runIf(engines().includes('postgres'))('two service processes on one Pos
     );
     expect(batches.rows.every((b) => b.n === 1)).toBe(true);
     expect(batches.rows.map((b) => b.la_code)).toEqual(expect.arrayContaining(LAS));
+  });
+
+  it('files look-ups into episodes while another process dispatches the same LA, neither waiting on the other in a circle', async () => {
+    const token = (await services[0]!.deps.demoTokens!.issue(clinician())).access_token;
+    for (let i = 0; i < 3; i++)
+      await services[0]!.http.inject({
+        method: 'GET',
+        url: `/FHIR/R4/CareTeam?patient:identifier=https://fhir.nhs.uk/Id/nhs-number|${CHILDREN[0]}`,
+        headers: { authorization: `Bearer ${token}`, 'x-request-id': randomUUID() },
+      });
+    const la = LAS[0]!;
+    const unfiled = () =>
+      sql<{
+        n: number;
+      }>`select count(*)::int as n from access_notice where la_code = ${la} and episode_id is null`
+        .execute(services[0]!.store.db)
+        .then((r) => r.rows[0]!.n);
+    expect(await unfiled()).toBe(3);
+    // One process holds the LA's episodes and is about to file the look-ups (as the scheduler or an
+    // inbox read does) when the other starts dispatching. The filer gives up rather than wait long:
+    // a dispatch that had claimed the notices first would hold rows the filer needs while waiting
+    // for the episodes the filer holds.
+    let dispatched: Promise<unknown> | null = null;
+    await services[1]!.store.db.transaction().execute(async (trx) => {
+      await sql`set local lock_timeout = '500ms'`.execute(trx);
+      await lockEpisodes(trx, la);
+      dispatched = dispatchNotifications(services[0]!.store.db, T0, { force: true });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await bringEpisodesUpToDate(trx, la, T0)).toBe(3);
+    });
+    await dispatched;
+    expect(await unfiled()).toBe(0);
+    const { rows } = await sql<{ n: number; episodes: number }>`
+      select count(*)::int as n, count(distinct episode_id)::int as episodes from access_notice
+       where la_code = ${la} and episode_id is not null and message_id is null`.execute(
+      services[0]!.store.db,
+    );
+    expect(rows[0]).toEqual({ n: 0, episodes: 0 });
+    const { rows: sent } = await sql<{ n: number }>`
+      select count(*)::int as n from mailbox_message m, json_array_elements(m.body->'accesses') a
+       where m.la_code = ${la} and a->>'episodeId' is not null and (a->>'accessedAt')::timestamptz = ${T0}`.execute(
+      services[0]!.store.db,
+    );
+    expect(sent[0]!.n).toBeGreaterThanOrEqual(3);
   });
 });
