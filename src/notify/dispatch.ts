@@ -16,8 +16,8 @@
  * So several processes on one PostgreSQL never deliver an access twice, and a crash before commit
  * leaves the notices pending for the next run. A few LAs are dispatched at once (each still its own
  * transaction), and the work for an LA is set-based: a handful of statements whatever its number of
- * accesses. Notices are partitioned by LA (migration 0016), so an LA's claim reads and writes only
- * its own partition's pages.
+ * accesses. Notices are partitioned by LA (migration 0016), so an LA's claim touches the pages of
+ * about a sixteenth of them.
  *
  * Each access names the organisation in full — name, setting, parent trust, town, phone — never a
  * bare code (an unknown code is marked as unknown and listed), and accesses to the same child close

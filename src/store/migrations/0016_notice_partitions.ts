@@ -7,7 +7,7 @@
  * of the heap, because a day's look-ups interleave all LAs: on the 1,000,000-access bench each LA's
  * claim touched about 25,000 pages, more than the server's buffer cache holds, so every LA's claim
  * read most of the indexes back in and wrote others out. Partitioned by LA, an LA's notices, and the
- * index pages they sit in, share a partition with a tenth of the others: the claims read 2.6
+ * index pages they sit in, share a partition with about a sixteenth of the others: the claims read 2.6
  * times fewer pages, and the bench's dispatch took 53 s instead of 77 s on PostgreSQL 15.
  *
  * Queries that name the LA (claims, filing into episodes, the history read by key) read only its
