@@ -47,8 +47,13 @@ export async function createTestDatabaseUrl(): Promise<string> {
   return adminUrl.replace(/\/postgres$/, `/${name}`);
 }
 
-export async function openTestStore(engine: Engine): Promise<Store> {
+/**
+ * A fresh database for one test file: migrated, or with `blank`, empty (for a test that migrates
+ * part of the way itself).
+ */
+export async function openTestStore(engine: Engine, opts: { blank?: boolean } = {}): Promise<Store> {
   if (engine === 'pglite') {
+    if (opts.blank) return openStore({ engine: 'pglite', dataDir: null });
     const image = new Blob([readFileSync(inject('pgliteImage'))]);
     return openStore({ engine: 'pglite', dataDir: null, loadDataDir: image });
   }
@@ -57,7 +62,7 @@ export async function openTestStore(engine: Engine): Promise<Store> {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
-    await admin.query(`create database ${name} template ${TEMPLATE_DB}`);
+    await admin.query(`create database ${name} template ${opts.blank ? 'template0' : TEMPLATE_DB}`);
   } finally {
     await admin.end();
   }

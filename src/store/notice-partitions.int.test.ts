@@ -1,34 +1,9 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Migrator, sql } from 'kysely';
-import pg from 'pg';
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import { engines } from '../../test/engines.ts';
-import { openStore, type Store } from './db.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { engines, openTestStore } from '../../test/engines.ts';
+import type { Store } from './db.ts';
 import { migrateToLatest, migrationProvider } from './migrate.ts';
-
-/** An empty database, not migrated at all. */
-async function blankStore(engine: 'pglite' | 'postgres'): Promise<Store> {
-  if (engine === 'pglite') return openStore({ engine: 'pglite', dataDir: null });
-  const adminUrl = inject('pgAdminUrl');
-  const name = `t_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${name} template template0`).finally(() => admin.end());
-  const store = await openStore({
-    engine: 'postgres',
-    url: adminUrl.replace(/\/postgres$/, `/${name}`),
-    poolSize: 2,
-  });
-  return {
-    ...store,
-    async close() {
-      await store.close();
-      const a = new pg.Client({ connectionString: adminUrl });
-      await a.connect();
-      await a.query(`drop database if exists ${name} with (force)`).finally(() => a.end());
-    },
-  };
-}
 
 interface Notice {
   access_id: string;
@@ -52,7 +27,7 @@ describe.each(engines())('access notices partitioned by LA (migration 0016) on %
   });
 
   it('keeps every notice a store already held, whole, and goes on checking its keys', async () => {
-    const store = await blankStore(engine);
+    const store = await openTestStore(engine, { blank: true });
     opened.push(store);
     const migrator = new Migrator({ db: store.db, provider: migrationProvider });
     const before = await migrator.migrateTo('0015_mailbox_json');
