@@ -97,8 +97,7 @@ export interface UploadRequest {
 
 export type UploadResult = {
   replay: boolean;
-  /** The acknowledgement without its records (those are in `json`). */
-  summary: Omit<Acknowledgement, 'records'>;
+  acknowledgement: Acknowledgement;
   /** The acknowledgement serialised (once: a large file's runs to tens of megabytes). */
   json: string;
 };
@@ -524,10 +523,12 @@ async function checkSequence(
     .where('sequence', '=', s.sequence)
     .executeTakeFirst();
   if (previous) {
-    if (previous.body_sha256 === sha256) {
-      const { records: _, ...summary } = previous.acknowledgement as Acknowledgement;
-      return { replay: true, summary, json: JSON.stringify(previous.acknowledgement) };
-    }
+    if (previous.body_sha256 === sha256)
+      return {
+        replay: true,
+        acknowledgement: previous.acknowledgement as Acknowledgement,
+        json: JSON.stringify(previous.acknowledgement),
+      };
     throw conflict(
       `sequence ${s.sequence} was already processed with a different file; send new content under a higher sequence`,
       'sequence',
@@ -549,14 +550,7 @@ async function checkSequence(
 
 /** What staging a file leaves for its apply, besides the staged rows. */
 interface Staged {
-  /**
-   * Each record's acknowledgement as JSON, with its index in the file in `ackIndex` (CSV records
-   * complete out of order): one string per record held for the whole file, not an object of
-   * several. (Collection time measured the same either way: young-generation scavenges dominate.)
-   */
-  acks: string[];
-  ackIndex: number[];
-  accepted: number;
+  acks: RecordAck[];
   /** One entry per chunk of records put (the audit names every number), prepared as each chunk is staged. */
   audit: PreparedEntry[];
 }
@@ -581,7 +575,7 @@ async function stageFile(
     .insertInto('upload_staging')
     .values({ id: stageId, la_code: req.laCode, created_at: new Date() })
     .execute();
-  const staged: Staged = { acks: [], ackIndex: [], accepted: 0, audit: [] };
+  const staged: Staged = { acks: [], audit: [] };
   let batch: Item[] = [];
   // Three chunks are under way at once: one being read and checked, the one before it being traced
   // by demographics, and the one before that being written. At most one trace and one write are in
@@ -799,9 +793,7 @@ async function stageChunk(
       }
     }
     if (item.lines) ack.lines = item.lines;
-    staged.acks.push(JSON.stringify(orderAck(ack)));
-    staged.ackIndex.push(item.index);
-    if (ack.code === 'CPR06') staged.accepted++;
+    staged.acks.push(orderAck(ack));
   }
   // Any subject the file names is present (for snapshot mode), even if its record is then rejected:
   // a malformed record must not end what the LA already holds for that child. Every staged number
@@ -939,17 +931,20 @@ async function applyStaged(
           reason: 'absent from snapshot',
         });
 
-      const { accepted } = staged;
-      const received = staged.acks.length;
-      const ack: Omit<Acknowledgement, 'records'> = {
+      // CSV records complete when their last row is read: give the acknowledgement in file order.
+      const acks = staged.acks.sort((a, b) => a.index - b.index);
+      const accepted = acks.filter((a) => a.code === 'CPR06').length;
+      const received = acks.length;
+      const ack: Acknowledgement = {
         sequence: s.sequence,
         mode: s.mode,
         fileCode: received === 0 || accepted === received ? 'CPF02' : accepted === 0 ? 'CPF04' : 'CPF03',
         received,
         accepted,
         rejected: received - accepted,
+        records: acks,
       };
-      const json = await acknowledgementJson(ack, staged);
+      const json = await acknowledgementJson(ack);
       await trx
         .updateTable('upload')
         .set({
@@ -986,33 +981,27 @@ async function applyStaged(
       // Prepared before the chain's head is locked: health queries append to the same chain.
       const prepared = prepareEntries(now, audit);
       await appendPrepared(trx, [...staged.audit, ...prepared]);
-      return { replay: false, summary: ack, json };
+      return { replay: false, acknowledgement: ack, json };
     },
     0,
   );
 }
 
 /**
- * The acknowledgement as JSON, its records in file order, joined a thousand at a time in short
- * turns (a 250,000-record file's runs to tens of megabytes); the same text JSON.stringify gives.
+ * The acknowledgement as JSON, written a thousand records at a time in short turns (a 250,000-record
+ * file's runs to tens of megabytes); the same text JSON.stringify gives.
  */
-async function acknowledgementJson(
-  ack: Omit<Acknowledgement, 'records'>,
-  staged: Pick<Staged, 'acks' | 'ackIndex'>,
-): Promise<string> {
-  const { acks, ackIndex } = staged;
-  let order: number[] | null = null; // null: already in file order, as a JSON file's always are
-  for (let i = 1; i < ackIndex.length && !order; i++)
-    if (ackIndex[i]! < ackIndex[i - 1]!)
-      order = [...ackIndex.keys()].sort((a, b) => ackIndex[a]! - ackIndex[b]!);
-  const inOrder = order ? (k: number) => acks[order[k]!] : (k: number) => acks[k];
+async function acknowledgementJson(ack: Acknowledgement): Promise<string> {
   const giveWay = loopSharer();
   const parts: string[] = [];
-  for (let i = 0; i < acks.length; i += CHUNK) {
+  for (let i = 0; i < ack.records.length; i += CHUNK) {
     await giveWay();
-    let part = '';
-    for (let k = i; k < Math.min(i + CHUNK, acks.length); k++) part += `${k > i ? ',' : ''}${inOrder(k)}`;
-    parts.push(part);
+    parts.push(
+      ack.records
+        .slice(i, i + CHUNK)
+        .map((r) => JSON.stringify(r))
+        .join(','),
+    );
   }
   // `records` is the acknowledgement's last member.
   const head = JSON.stringify({ ...ack, records: [] });

@@ -410,7 +410,7 @@ export function laPageRoutes(app: FastifyInstance, deps: HttpDeps): void {
               mode,
             },
           );
-          ack = JSON.parse(result.json) as Acknowledgement;
+          ack = result.acknowledgement;
         } catch (err) {
           const issue = (err as { outcome?: { issue?: { diagnostics?: string; expression?: string[] }[] } })
             .outcome?.issue?.[0];
