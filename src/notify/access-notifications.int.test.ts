@@ -279,6 +279,16 @@ describe.each(engines())('access notifications on %s', (engine) => {
       name: 'Royal Stoke University Hospital Emergency Department',
       town: 'Stoke-on-Trent',
     });
+    // Each place is named with its trust; where the patient was names the trust but not its code.
+    const trust = 'University Hospitals of North Midlands NHS Trust';
+    expect(call.patientLocation).toMatchObject({ parentName: trust, phone: '01632 960 111', known: true });
+    expect(call.patientLocation).not.toHaveProperty('parentOdsCode');
+    const ed = message!.accesses.find((a) => a.organisation.odsCode === 'RJE01');
+    expect(ed?.organisation).toMatchObject({
+      parentOdsCode: 'RJE',
+      parentName: trust,
+      town: 'Stoke-on-Trent',
+    });
     expect(call.safeguardingLead).toMatchObject({
       name: 'Jo Bright',
       role: 'Named nurse for safeguarding',
