@@ -6,6 +6,7 @@
  * PostgreSQL. The database refuses UPDATE, DELETE and TRUNCATE on the log (a trigger).
  */
 import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
 import { escapeUnstorable } from '../domain/validate.ts';
 import { insertJson } from '../store/bulk.ts';
 import type { Tx } from '../store/db.ts';
@@ -178,21 +179,36 @@ export function sealEntries(
   head: { seq: number; hash: string },
   entries: readonly PreparedEntry[],
 ): { json: string; seq: number; hash: string } {
+  const links = chainLinks(head, entries);
+  const rows = entries.map((e, i) => {
+    const link = links[i]!;
+    return `${e.rowHead},"seq":${link.seq},"prev_hash":"${link.prev_hash}","hash":"${link.hash}"}`;
+  });
+  return {
+    json: `[${rows.join(',')}]`,
+    seq: head.seq + entries.length,
+    hash: links.at(-1)?.hash ?? head.hash,
+  };
+}
+
+/** Each entry's place in the chain after `head`: its seq, the hash before it and its own. */
+function chainLinks(
+  head: { seq: number; hash: string },
+  entries: readonly PreparedEntry[],
+): { ord: number; seq: number; prev_hash: string; hash: string }[] {
   let prev = head.hash;
-  let seq = head.seq;
-  const rows = entries.map((e) => {
-    seq++;
+  return entries.map((e, ord) => {
+    const seq = head.seq + ord + 1;
     const hash = createHash('sha256')
       .update(prev)
       .update('\n')
       .update(e.canonicalHead)
       .update(`${seq}}`)
       .digest('hex');
-    const row = `${e.rowHead},"seq":${seq},"prev_hash":"${prev}","hash":"${hash}"}`;
+    const link = { ord, seq, prev_hash: prev, hash };
     prev = hash;
-    return row;
+    return link;
   });
-  return { json: `[${rows.join(',')}]`, seq, hash: prev };
 }
 
 /**
@@ -225,4 +241,70 @@ export async function appendPrepared(trx: Tx, entries: readonly PreparedEntry[])
     .where('id', '=', 1)
     .execute();
   return entries.map((_, i) => from + i + 1);
+}
+
+/**
+ * Entries whose rows are already written, unchained, to a table private to the transaction
+ * (stageEntries), waiting to be chained by appendStaged.
+ */
+export interface StagedEntries {
+  readonly table: string;
+  readonly entries: PreparedEntry[];
+}
+
+let stagedTables = 0;
+
+/**
+ * Write prepared entries' rows, all but their place in the chain, to a temporary table of the
+ * caller's transaction, without locking the chain head. Storing an entry is the costly part of an
+ * append (an upload's entries name 250,000 records: 15 MB of JSON to read and compress), and every
+ * health query's answer waits for the head; appendStaged then holds it only to hash and copy rows.
+ * Pass `to` to add entries after those staged before.
+ */
+export async function stageEntries(
+  trx: Tx,
+  entries: readonly PreparedEntry[],
+  to?: StagedEntries,
+): Promise<StagedEntries> {
+  const staged = to ?? { table: `cpis_audit_staged_${++stagedTables}`, entries: [] };
+  if (!to)
+    await sql`create temporary table ${sql.id(staged.table)} (ord integer primary key, recorded_at timestamptz,
+      category text, action text, outcome text, actor jsonb, nhs_number text, detail jsonb) on commit drop`.execute(
+      trx,
+    );
+  if (entries.length === 0) return staged;
+  const first = staged.entries.length;
+  const rows = entries.map((e, i) => `${e.rowHead},"ord":${first + i}}`);
+  await sql`insert into ${sql.id(staged.table)}
+    select * from json_populate_recordset(null::${sql.id(staged.table)}, ${`[${rows.join(',')}]`}::json)`.execute(
+    trx,
+  );
+  staged.entries.push(...entries);
+  return staged;
+}
+
+/** Chain staged entries after the head and append them: appendPrepared for entries stored beforehand. */
+export async function appendStaged(trx: Tx, staged: StagedEntries): Promise<number[]> {
+  const { entries } = staged;
+  if (entries.length === 0) return [];
+  const head = await trx
+    .selectFrom('audit_head')
+    .select(['seq', 'hash'])
+    .where('id', '=', 1)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
+  const from = Number(head.seq);
+  const links = chainLinks({ seq: from, hash: head.hash }, entries);
+  await sql`insert into audit_log (seq, recorded_at, category, action, outcome, actor, nhs_number, detail, prev_hash, hash)
+    select l.seq, e.recorded_at, e.category, e.action, e.outcome, e.actor, e.nhs_number, e.detail, l.prev_hash, l.hash
+      from json_to_recordset(${JSON.stringify(links)}::json) as l(ord integer, seq bigint, prev_hash text, hash text)
+      join ${sql.id(staged.table)} e on e.ord = l.ord
+     order by l.seq`.execute(trx);
+  await trx
+    .updateTable('audit_head')
+    .set({ seq: from + entries.length, hash: links.at(-1)!.hash })
+    .where('id', '=', 1)
+    .execute();
+  await sql`drop table ${sql.id(staged.table)}`.execute(trx);
+  return links.map((l) => l.seq);
 }

@@ -19,9 +19,10 @@ import { type Insertable, sql } from 'kysely';
 import {
   type AuditEntryInput,
   appendAudit,
-  appendPrepared,
+  appendStaged,
   type PreparedEntry,
   prepareEntries,
+  stageEntries,
 } from '../audit/log.ts';
 import { type DemographicsService, DemographicsUnavailable, type Trace } from '../demographics/types.ts';
 import type { Clock } from '../domain/clock.ts';
@@ -854,6 +855,9 @@ async function applyStaged(
         .forShare()
         .executeTakeFirst();
       if (!held) throw unavailable('the file was staged too long ago and has been cleared; send it again');
+      // The records' audit entries are stored now and chained at the end, so the chain's head (which
+      // every health query's answer waits for) is held only to hash and copy them.
+      const auditing = await stageEntries(trx, staged.audit);
       const { id: uploadId } = await trx
         .insertInto('upload')
         .values({
@@ -978,9 +982,8 @@ async function applyStaged(
           bodySha256: sha256,
         },
       });
-      // Prepared before the chain's head is locked: health queries append to the same chain.
-      const prepared = prepareEntries(now, audit);
-      await appendPrepared(trx, [...staged.audit, ...prepared]);
+      await stageEntries(trx, prepareEntries(now, audit), auditing);
+      await appendStaged(trx, auditing);
       return { replay: false, acknowledgement: ack, json };
     },
     0,
