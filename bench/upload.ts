@@ -1,13 +1,16 @@
 /**
  * One upload of 250,000 records (the whole national cohort) through HTTP into a running service,
- * on each engine: records per second, and the process's peak memory while it runs.
+ * on each engine: records per second, and the process's peak memory while it runs. The file is
+ * sent from a forked client process, as an LA's system sends it from its own machine.
  */
 
+import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, rmSync, statSync } from 'node:fs';
+import { createWriteStream, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { type Service, startService } from '../src/app.ts';
 import type { Persona } from '../src/auth/claims.ts';
 import { DemoTokenService } from '../src/auth/tokens.ts';
@@ -22,9 +25,16 @@ import { line, runLoadgen, startLoadgen } from './query.ts';
 
 const SEED = 20261122;
 
-/** Write an upload file of `count` matching records; returns its path and how many it holds. */
-async function writeFile(count: number, people: number): Promise<{ path: string; records: number }> {
-  const path = join(tmpdir(), `cpis-bench-upload-${process.pid}.json`);
+/**
+ * Write an upload file of `count` matching records; returns its path and how many it holds. The
+ * `changed` file states every record of the other with a plan starting a day later.
+ */
+async function writeFile(
+  count: number,
+  people: number,
+  changed = false,
+): Promise<{ path: string; records: number }> {
+  const path = join(tmpdir(), `cpis-bench-upload-${process.pid}${changed ? '-changed' : ''}.json`);
   const out = createWriteStream(path);
   out.write('{"mode":"delta","records":[\n');
   let n = 0;
@@ -40,7 +50,7 @@ async function writeFile(count: number, people: number): Promise<{ path: string;
           familyName: p.family_name,
           givenNames: p.given_names,
           birthDate: p.birth_date,
-          plans: [{ type: n % 3 ? 'CPP' : 'LAC', startDate: '2026-01-15' }],
+          plans: [{ type: n % 3 ? 'CPP' : 'LAC', startDate: changed ? '2026-01-16' : '2026-01-15' }],
         }
       : p.gender === 'female' && p.birth_date < '2008-01-01'
         ? {
@@ -50,7 +60,7 @@ async function writeFile(count: number, people: number): Promise<{ path: string;
             givenNames: p.given_names,
             birthDate: p.birth_date,
             expectedDeliveryDate: '2027-03-01',
-            plans: [{ type: 'UCPP', startDate: '2026-09-01' }],
+            plans: [{ type: 'UCPP', startDate: changed ? '2026-09-02' : '2026-09-01' }],
           }
         : null;
     if (!rec) continue;
@@ -60,6 +70,29 @@ async function writeFile(count: number, people: number): Promise<{ path: string;
   out.end(']}\n');
   await once(out, 'finish');
   return { path, records: n };
+}
+
+/** POST the file from a forked client process (bench/upload-client.ts); its acknowledgement's counts. */
+function uploadFrom(
+  url: string,
+  token: string,
+  path: string,
+): Promise<{ fileCode: string; accepted: number; received: number }> {
+  const child = fork(fileURLToPath(new URL('./upload-client.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once(
+      'message',
+      (m: { ok: boolean; ack?: { fileCode: string; accepted: number; received: number }; error?: string }) =>
+        m.ok ? resolve(m.ack!) : reject(new Error(m.error)),
+    );
+    child.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`upload client exited with ${code}`));
+    });
+    child.send({ url, token, path });
+  });
 }
 
 /** Health queries (a clinician's CareTeam searches over `children`) for the load generator. */
@@ -82,6 +115,7 @@ async function healthQueries(service: Service, children: string[]): Promise<Load
 export async function benchUpload(engines: Engine[], count: number): Promise<Record<string, number>> {
   const people = Math.ceil(count * 1.45);
   const file = await writeFile(count, people);
+  const changedFile = await writeFile(count, people, true);
   console.log(
     `upload file: ${file.records.toLocaleString('en-GB')} records, ${(statSync(file.path).size / 1048576).toFixed(1)} MB`,
   );
@@ -105,7 +139,7 @@ export async function benchUpload(engines: Engine[], count: number): Promise<Rec
       try {
         const token = (await service.deps.demoTokens!.issue({ kind: 'local-authority', laCode: 'E08000025' }))
           .access_token;
-        const send = async (sequence: number) => {
+        const send = async (sequence: number, path = file.path) => {
           global.gc?.();
           const baseline = process.memoryUsage().rss;
           let peak = baseline;
@@ -113,13 +147,7 @@ export async function benchUpload(engines: Engine[], count: number): Promise<Rec
             peak = Math.max(peak, process.memoryUsage().rss);
           }, 50);
           const started = performance.now();
-          const res = await fetch(`${service.url}/la/v1/uploads?sequence=${sequence}`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-            body: createReadStream(file.path) as unknown as ReadableStream,
-            duplex: 'half',
-          } as RequestInit);
-          const ack = (await res.json()) as { fileCode: string; accepted: number; received: number };
+          const ack = await uploadFrom(`${service.url}/la/v1/uploads?sequence=${sequence}`, token, path);
           const seconds = (performance.now() - started) / 1000;
           clearInterval(sampler);
           if (ack.accepted !== file.records)
@@ -136,43 +164,46 @@ export async function benchUpload(engines: Engine[], count: number): Promise<Rec
             `${Math.round(rates[engine]).toLocaleString('en-GB')} records/s (${alone.ack.fileCode}); ` +
             `peak RSS ${(alone.peak / 1048576).toFixed(0)} MB (+${((alone.peak - alone.baseline) / 1048576).toFixed(0)} MB over the idle service)`,
         );
-        // 2. Health queries without an upload (the reference), then all through the same file sent
-        // again under the next sequence (every record now an update).
+        // 2. Health queries without an upload (the reference), then all through a file changing every
+        // record (each replaced: the most an upload's apply does), and through that file again (every
+        // record stated as it stands, as most of an LA's daily file is).
         const children = (await benchChildren(store.db, londonDateOf(new Date()), 2000)).map(
           (c) => c.nhs_number,
         );
         const requests = await healthQueries(service, children);
         const load = { base: service.url!, requests, connections: 16, requestIds: true };
         const quiet = await runLoadgen({ ...load, warmupMs: 1000, durationMs: 3000 });
-        const during = startLoadgen({ ...load, warmupMs: 200, durationMs: 0, untilStopped: true });
-        await during.measuring;
-        // How long the service's own event loop was held while the file went in: queries wait for
-        // that whatever the store does.
-        const loop = monitorEventLoopDelay({ resolution: 5 });
-        loop.enable();
-        const again = await send(2);
-        loop.disable();
-        during.stop();
-        const busy = await during.result;
-        console.log(
-          `upload ${engine.padEnd(8)} the same file again under queries: ${again.seconds.toFixed(1)} s`,
-        );
         console.log(line(`queries, no upload`, quiet));
-        console.log(line(`queries during upload`, busy));
-        console.log(
-          `upload ${engine}: the service's event loop during the upload: delay p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, ` +
-            `max ${(loop.max / 1e6).toFixed(1)} ms`,
-        );
-        // Which seconds of the upload were slow: a stall shows as a run of them.
-        const slow = busy.perSecond.flatMap((s, i) => (s.p99 > 50 ? [`${i}s ${s.p99.toFixed(0)} ms`] : []));
-        console.log(
-          `upload ${engine}: seconds of the upload whose queries had p99 over 50 ms: ${slow.length} of ${busy.perSecond.length}` +
-            (slow.length ? ` (${slow.join(', ')})` : ''),
-        );
-        console.log(
-          `upload ${engine}: query p99 during the upload ${(busy.p99 / Math.max(0.01, quiet.p99)).toFixed(1)}x ` +
-            `the p99 without it; throughput ${(busy.qps / Math.max(1, quiet.qps)).toFixed(2)}x`,
-        );
+        const underQueries = async (sequence: number, what: string) => {
+          const during = startLoadgen({ ...load, warmupMs: 200, durationMs: 0, untilStopped: true });
+          await during.measuring;
+          // How long the service's own event loop was held while the file went in: queries wait for
+          // that whatever the store does.
+          const loop = monitorEventLoopDelay({ resolution: 5 });
+          loop.enable();
+          const sent = await send(sequence, changedFile.path);
+          loop.disable();
+          during.stop();
+          const busy = await during.result;
+          console.log(`upload ${engine.padEnd(8)} ${what}, under queries: ${sent.seconds.toFixed(1)} s`);
+          console.log(line(`queries during upload`, busy));
+          console.log(
+            `upload ${engine}: the service's event loop during the upload: delay p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, ` +
+              `max ${(loop.max / 1e6).toFixed(1)} ms`,
+          );
+          // Which seconds of the upload were slow: a stall shows as a run of them.
+          const slow = busy.perSecond.flatMap((s, i) => (s.p99 > 50 ? [`${i}s ${s.p99.toFixed(0)} ms`] : []));
+          console.log(
+            `upload ${engine}: seconds of the upload whose queries had p99 over 50 ms: ${slow.length} of ${busy.perSecond.length}` +
+              (slow.length ? ` (${slow.join(', ')})` : ''),
+          );
+          console.log(
+            `upload ${engine}: query p99 during the upload ${(busy.p99 / Math.max(0.01, quiet.p99)).toFixed(1)}x ` +
+              `the p99 without it; throughput ${(busy.qps / Math.max(1, quiet.qps)).toFixed(2)}x`,
+          );
+        };
+        await underQueries(2, 'every record changed');
+        await underQueries(3, 'the same file again, every record as it stands');
       } finally {
         await service.stop();
         await cleanup();
@@ -180,6 +211,7 @@ export async function benchUpload(engines: Engine[], count: number): Promise<Rec
     }
   } finally {
     rmSync(file.path, { force: true });
+    rmSync(changedFile.path, { force: true });
   }
   return rates;
 }
