@@ -913,3 +913,124 @@ describe.each(engines())('a file refused part-way through staging on %s', (engin
     }
   });
 });
+
+describe.each(engines())('a file restating records on %s', (engine) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp(engine);
+  });
+  afterAll(() => t?.close());
+
+  it('keeps records stated as they stand, replaces every changed one, and ends as the new file alone would', async () => {
+    const next = nhsNumbersFrom(999_860_000);
+    const people = Array.from({ length: 14 }, (_, i) => ({
+      nhsNumber: next(),
+      familyName: `RESTATE${String.fromCharCode(65 + i)}`,
+      givenNames: ['Alex'],
+      birthDate: i < 12 ? `2019-03-0${(i % 9) + 1}` : '1995-06-15',
+      gender: 'female',
+    }));
+    for (const { nhsNumber, ...p } of people)
+      expect((await t.as(admin).put(`/admin/v1/demographics/${nhsNumber}`, p)).statusCode).toBeLessThan(300);
+    const child = (i: number, more: Record<string, unknown>) => {
+      const { gender: _, ...p } = people[i]!;
+      return { subject: 'child', localId: `L-${i}`, team: 'North team', ...p, ...more };
+    };
+    const unborn = (i: number, edd: string) => {
+      const { gender: _, ...p } = people[i]!;
+      return {
+        subject: 'unborn',
+        ...p,
+        expectedDeliveryDate: edd,
+        plans: [{ type: 'UCPP', startDate: '2026-09-01' }],
+      };
+    };
+    const CPP = { type: 'CPP', startDate: '2026-03-01' };
+    const LAC = { type: 'LAC', startDate: '2026-04-01' };
+    const first = [
+      child(0, { plans: [CPP] }),
+      child(1, { plans: [CPP, LAC] }),
+      child(2, { plans: [CPP] }),
+      child(3, { plans: [CPP] }),
+      child(4, { plans: [CPP] }),
+      child(5, { plans: [CPP, LAC] }),
+      child(6, { plans: [CPP] }),
+      child(7, { plans: [CPP] }),
+      child(8, { plans: [LAC] }),
+      child(9, { plans: [CPP] }),
+      child(10, { plans: [CPP] }),
+      unborn(12, '2027-02-01'),
+      unborn(13, '2027-02-01'),
+    ];
+    const second = [
+      child(0, { plans: [CPP] }), // as it stands
+      child(1, { plans: [LAC, CPP] }), // as it stands, plans in another order
+      child(2, { localId: 'L-2b', plans: [CPP] }),
+      child(3, { team: 'South team', plans: [CPP] }),
+      child(4, { plans: [{ ...CPP, endDate: '2026-11-01' }] }),
+      child(5, { plans: [CPP] }), // the LAC gone
+      child(6, { plans: [CPP, LAC] }), // a LAC added
+      child(7, { plans: [{ ...CPP, startDate: '2026-03-02' }] }),
+      child(8, { plans: [{ ...LAC, deleteDate: '2027-06-01' }] }),
+      { subject: 'child', nhsNumber: people[9]!.nhsNumber, remove: true },
+      child(10, { plans: [{ ...CPP, endDate: '2026-10-01', deleteDate: '2026-11-01' }] }), // deleted at once
+      child(11, { plans: [CPP] }), // new
+      unborn(12, '2027-02-01'), // as it stands
+      unborn(13, '2027-02-08'),
+    ];
+    const send = async (laCode: string, sequence: number, records: unknown[]) => {
+      const res = await t.as(la(laCode)).post('/la/v1/uploads', { sequence, records });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ fileCode: 'CPF02', received: records.length });
+    };
+    await send(BHAM, 1, first);
+    await send(BHAM, 2, second);
+    await send(SANDWELL, 1, second);
+
+    const db = t.service.store.db;
+    const numbers = people.map((p) => p.nhsNumber);
+    const stateOf = async (laCode: string) => ({
+      records: await db
+        .selectFrom('la_record')
+        .select([
+          'nhs_number',
+          'subject',
+          'local_id',
+          'team',
+          'family_name',
+          'given_names',
+          'birth_date',
+          'expected_delivery_date',
+        ])
+        .where('la_code', '=', laCode)
+        .where('nhs_number', 'in', numbers)
+        .orderBy('nhs_number')
+        .execute(),
+      plans: await db
+        .selectFrom('la_plan')
+        .select(['nhs_number', 'plan_type', 'start_date', 'end_date', 'visible_until', 'delete_date'])
+        .where('la_code', '=', laCode)
+        .where('nhs_number', 'in', numbers)
+        .orderBy('nhs_number')
+        .orderBy('plan_type')
+        .execute(),
+    });
+    // Birmingham, which sent both files, holds what Sandwell, which sent only the second, holds.
+    const bham = await stateOf(BHAM);
+    expect(bham).toEqual(await stateOf(SANDWELL));
+    expect(bham.records.map((r) => r.nhs_number)).toEqual(
+      numbers.filter((_, i) => i !== 9 && i !== 10).sort(),
+    );
+    // The records stated as they stood were not written again: they are still the first file's.
+    const uploads = await db
+      .selectFrom('la_record as r')
+      .innerJoin('upload as u', 'u.id', 'r.upload_id')
+      .select(['r.nhs_number', 'u.sequence'])
+      .where('r.la_code', '=', BHAM)
+      .where('r.nhs_number', 'in', numbers)
+      .execute();
+    const firstFile = new Set([0, 1, 12].map((i) => people[i]!.nhsNumber));
+    for (const u of uploads)
+      expect(Number(u.sequence), u.nhs_number).toBe(firstFile.has(u.nhs_number) ? 1 : 2);
+  });
+});
