@@ -5,6 +5,7 @@ import { admin, buildTestApp, la, nhsNumbersFrom, type TestApp } from '../../tes
 import { LocalRegister } from '../demographics/register.ts';
 import { DemographicsUnavailable } from '../demographics/types.ts';
 import { postMessage } from '../notify/mailbox.ts';
+import { lockLaRecords } from './lock.ts';
 import { sweepStaleStages } from './upload.ts';
 
 const BHAM = 'E08000025';
@@ -1032,5 +1033,63 @@ describe.each(engines())('a file restating records on %s', (engine) => {
     const firstFile = new Set([0, 1, 12].map((i) => people[i]!.nhsNumber));
     for (const u of uploads)
       expect(Number(u.sequence), u.nhs_number).toBe(firstFile.has(u.nhs_number) ? 1 : 2);
+  });
+});
+
+// Only PostgreSQL runs a supersede while another transaction holds an LA's records.
+describe.each(engines().filter((e) => e === 'postgres'))('a supersede during an upload on %s', (engine) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp(engine);
+  });
+  afterAll(() => t?.close());
+
+  it("waits for the LA's upload being applied before moving that LA's records", async () => {
+    const next = nhsNumbersFrom(999_850_000);
+    const [oldNumber, newNumber] = [next(), next()];
+    const person = { familyName: 'MERGE', givenNames: ['Robin'], birthDate: '2018-08-08' };
+    expect((await t.as(admin).put(`/admin/v1/demographics/${oldNumber}`, person)).statusCode).toBe(201);
+    const sent = await t.as(la(BHAM)).post('/la/v1/uploads', {
+      sequence: 1,
+      records: [{ subject: 'child', nhsNumber: oldNumber, ...person, plans: [cpp()] }],
+    });
+    expect(sent.json()).toMatchObject({ fileCode: 'CPF02' });
+    const holders = () =>
+      t.service.store.db
+        .selectFrom('la_record')
+        .select('nhs_number')
+        .where('la_code', '=', BHAM)
+        .where('nhs_number', 'in', [oldNumber, newNumber])
+        .execute();
+    // An upload of Birmingham's being applied holds its records, as applyStaged does.
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    let locked!: () => void;
+    const lockTaken = new Promise<void>((r) => {
+      locked = r;
+    });
+    const applying = t.service.store.db.transaction().execute(async (trx) => {
+      await lockLaRecords(trx, BHAM);
+      locked();
+      await held;
+    });
+    await lockTaken;
+    let merged = false;
+    const supersede = t
+      .as(admin)
+      .post(`/admin/v1/demographics/${oldNumber}/supersede`, { newNhsNumber: newNumber })
+      .then((res) => {
+        merged = true;
+        return res;
+      });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(merged).toBe(false);
+    expect(await holders()).toEqual([{ nhs_number: oldNumber }]);
+    release();
+    await applying;
+    expect((await supersede).statusCode).toBe(200);
+    expect(await holders()).toEqual([{ nhs_number: newNumber }]);
   });
 });

@@ -37,6 +37,7 @@ import { type Executor, transact } from '../store/db.ts';
 import type { UploadStageTable } from '../store/schema.ts';
 import { scanCsv } from './csv-stream.ts';
 import { RECORDS_STREAMED, scanUploadJson, UploadSyntaxError } from './json-stream.ts';
+import { lockLaRecords } from './lock.ts';
 import { endRecordsAbsentFrom, planRows } from './records.ts';
 import {
   decideAgainstDemographics,
@@ -843,7 +844,7 @@ async function applyStaged(
     deps.db,
     async (trx) => {
       // One upload at a time per LA, so sequences are checked and applied in order.
-      await sql`select pg_advisory_xact_lock(hashtext(${`cpis-upload:${la}`}))`.execute(trx);
+      await lockLaRecords(trx, la);
       const again = await checkSequence(trx, la, s, sha256);
       if (again) return again;
       // The staged rows are still whole: the sweep removes a file's header before its rows, and waits
