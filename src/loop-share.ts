@@ -4,7 +4,7 @@
  * `await giveWay()` in a loop costs a clock read per turn, and a trip round the event loop only
  * when the slice is used up.
  */
-export function loopSharer(sliceMs = 1): () => Promise<void> | undefined {
+export function loopSharer(sliceMs = 4): () => Promise<void> | undefined {
   let since = performance.now();
   return () => {
     if (performance.now() - since < sliceMs) return undefined;
