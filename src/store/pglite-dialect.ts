@@ -125,44 +125,13 @@ function savepointName(name: string): string {
   return name;
 }
 
-/**
- * PGlite answers on this thread and its promises settle as microtasks, so a run of statements (a
- * loop of deletes, a transaction's steps) holds the event loop from the first to the last: 1.3-2.1 s
- * at a time while a 20,000-record upload's staged rows were cleared. Once statements have held the
- * current turn of the loop for a few milliseconds, the next waits for a turn, letting health
- * queries' I/O in; a turn with one short statement (a query batch's) does not wait.
- */
-class LoopTurns {
-  #started: number | null = null;
-
-  /** As a statement starts: note when this turn of the loop began, if no statement has yet. */
-  enter(): void {
-    if (this.#started !== null) return;
-    this.#started = performance.now();
-    setImmediate(() => {
-      this.#started = null;
-    });
-  }
-
-  /** As it ends: if statements have held this turn long enough, wait for the next. */
-  leave(): Promise<void> | undefined {
-    if (this.#started === null || performance.now() - this.#started < TURN_MS) return undefined;
-    return new Promise((resolve) => setImmediate(resolve));
-  }
-}
-
-const TURN_MS = 4;
-
 class PGliteConnection implements DatabaseConnection {
-  readonly #turns = new LoopTurns();
   constructor(private readonly pglite: PGlite) {}
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-    this.#turns.enter();
     const result = await this.pglite.query<R>(compiled.sql, compiled.parameters as unknown[], {
       rowMode: 'object',
     });
-    await this.#turns.leave();
     const out: { rows: R[]; numAffectedRows?: bigint } = { rows: result.rows };
     if (result.affectedRows !== undefined && result.affectedRows !== null) {
       out.numAffectedRows = BigInt(result.affectedRows);
