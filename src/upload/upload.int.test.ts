@@ -472,6 +472,34 @@ describe.each(engines())('local authority uploads on %s', (engine) => {
       await sql`delete from upload_staging`.execute(db);
     });
 
+    it("clears a large file's staged rows in parts, letting other work in between them", async () => {
+      const db = t.service.store.db;
+      const stale = '00000000-0000-4000-8000-00000000000d';
+      await db
+        .insertInto('upload_staging')
+        .values({ id: stale, la_code: BHAM, created_at: new Date(Date.now() - 2 * 86_400_000) })
+        .execute();
+      await sql`insert into upload_stage (stage_id, idx, op, nhs_number)
+        select ${stale}::uuid, g, 'named', '9990000018' from generate_series(1, 16000) g`.execute(db);
+      // A timer due now stands for a health query's I/O: it must not wait for the whole clearing.
+      let timerRan = false;
+      let timerRanBeforeTheEnd = false;
+      setTimeout(() => {
+        timerRan = true;
+      }, 0);
+      const clearing = sweepStaleStages(db).then((n) => {
+        timerRanBeforeTheEnd = timerRan;
+        return n;
+      });
+      expect(await clearing).toBe(1);
+      expect(timerRanBeforeTheEnd).toBe(true);
+      const left = await db
+        .selectFrom('upload_stage')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      expect(Number(left.n)).toBe(0);
+    });
+
     it('moves records to the replacement number when demographics supersedes one', async () => {
       await upload(SANDWELL, [
         {

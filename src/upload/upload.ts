@@ -1051,6 +1051,9 @@ async function clearStage(db: Executor, stageId: string): Promise<void> {
     const { numAffectedRows } = await sql`delete from upload_stage where ctid in
       (select ctid from upload_stage where stage_id = ${stageId} limit ${STAGE_DELETE_BATCH})`.execute(db);
     if (Number(numAffectedRows ?? 0) < STAGE_DELETE_BATCH) break;
+    // The embedded store answers on this thread as microtasks: without a turn of the event loop
+    // between deletes, clearing a 20,000-record file held health queries' I/O for 1.3-2.1 s.
+    await new Promise((resolve) => setImmediate(resolve));
   }
 }
 
