@@ -10,7 +10,6 @@ import type { DemographicsListener } from '../demographics/admin.ts';
 import type { SupersedeResult } from '../demographics/register.ts';
 import { type PlanType, visibleUntil } from '../domain/plans.ts';
 import type { Tx } from '../store/db.ts';
-import { lockLaRecords } from './lock.ts';
 
 export async function moveRecordsToReplacement(
   trx: Tx,
@@ -19,17 +18,6 @@ export async function moveRecordsToReplacement(
 ): Promise<string[]> {
   const from = change.old.nhsNumber;
   const to = change.replacement.nhsNumber;
-  // Each LA's records are held still first (in one order, so two supersedes cannot deadlock), then
-  // read: an upload being applied for that LA decides which records it keeps or replaces from what
-  // it reads, and a record moved in under it would be kept with its old plans.
-  const holding = await trx
-    .selectFrom('la_record')
-    .select('la_code')
-    .distinct()
-    .where('nhs_number', '=', from)
-    .orderBy('la_code')
-    .execute();
-  for (const { la_code } of holding) await lockLaRecords(trx, la_code);
   const moving = await trx
     .selectFrom('la_record')
     .selectAll()

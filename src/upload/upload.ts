@@ -37,7 +37,6 @@ import { type Executor, transact } from '../store/db.ts';
 import type { UploadStageTable } from '../store/schema.ts';
 import { scanCsv } from './csv-stream.ts';
 import { RECORDS_STREAMED, scanUploadJson, UploadSyntaxError } from './json-stream.ts';
-import { lockLaRecords } from './lock.ts';
 import { endRecordsAbsentFrom, planRows } from './records.ts';
 import {
   decideAgainstDemographics,
@@ -844,7 +843,7 @@ async function applyStaged(
     deps.db,
     async (trx) => {
       // One upload at a time per LA, so sequences are checked and applied in order.
-      await lockLaRecords(trx, la);
+      await sql`select pg_advisory_xact_lock(hashtext(${`cpis-upload:${la}`}))`.execute(trx);
       const again = await checkSequence(trx, la, s, sha256);
       if (again) return again;
       // The staged rows are still whole: the sweep removes a file's header before its rows, and waits
@@ -881,24 +880,8 @@ async function applyStaged(
          using (select distinct nhs_number from upload_stage where stage_id = ${stageId} and op = 'remove') s
          where r.la_code = ${la} and r.nhs_number = s.nhs_number
         returning r.nhs_number`.execute(trx);
-      // A record stated again as it stands (the same details, the same plans) is left as it is: an LA's
-      // daily file restates most of its cohort, and rewriting every record and plan of it held the
-      // embedded store's only connection for 16 s of a 250,000-record file. The others are replaced.
       await sql`delete from la_record r using upload_stage s
-         where s.stage_id = ${stageId} and s.op = 'put' and r.la_code = ${la} and r.nhs_number = s.nhs_number
-           and not coalesce(jsonb_array_length(s.plans) > 0
-             and (r.subject, r.local_id, r.team, r.family_name, r.given_names, r.birth_date, r.expected_delivery_date)
-                 is not distinct from
-                 (s.subject, s.local_id, s.team, s.family_name, s.given_names, s.birth_date, s.expected_delivery_date)
-             and jsonb_array_length(s.plans) =
-                 (select count(*) from la_plan p where p.la_code = r.la_code and p.nhs_number = r.nhs_number)
-             and not exists (
-               select q.plan_type, q.start_date, q.end_date, q.visible_until, q.delete_date
-                 from jsonb_to_recordset(s.plans)
-                   as q(plan_type text, start_date date, end_date date, visible_until date, delete_date date)
-               except
-               select p.plan_type, p.start_date, p.end_date, p.visible_until, p.delete_date
-                 from la_plan p where p.la_code = r.la_code and p.nhs_number = r.nhs_number), false)`.execute(
+         where s.stage_id = ${stageId} and s.op = 'put' and r.la_code = ${la} and r.nhs_number = s.nhs_number`.execute(
         trx,
       );
       await sql`insert into la_record (la_code, nhs_number, subject, local_id, team, family_name, given_names,
@@ -906,16 +889,11 @@ async function applyStaged(
         select ${la}, nhs_number, subject, local_id, team, family_name, given_names, birth_date,
                expected_delivery_date, ${uploadId}, ${now}, ${now}
           from upload_stage
-         where stage_id = ${stageId} and op = 'put' and jsonb_array_length(plans) > 0
-        -- The records kept are the only ones already there. (Not an anti-join on la_record: planned
-        -- while the table is empty, that reads the table once per row as the statement fills it.)
-        on conflict (la_code, nhs_number) do nothing`.execute(trx);
+         where stage_id = ${stageId} and op = 'put' and jsonb_array_length(plans) > 0`.execute(trx);
       await deps.midFile?.();
-      // Plans for the records just written (a record kept as it stood keeps its plans).
       await sql`insert into la_plan (la_code, nhs_number, plan_type, start_date, end_date, visible_until, delete_date)
         select ${la}, s.nhs_number, p.plan_type, p.start_date, p.end_date, p.visible_until, p.delete_date
           from upload_stage s
-          join la_record r on r.la_code = ${la} and r.nhs_number = s.nhs_number and r.upload_id = ${uploadId}
          cross join jsonb_to_recordset(s.plans)
                as p(plan_type text, start_date date, end_date date, visible_until date, delete_date date)
          where s.stage_id = ${stageId} and s.op = 'put'`.execute(trx);
