@@ -223,17 +223,23 @@ export async function appendAudit(
   return appendPrepared(trx, prepareEntries(recordedAt, entries));
 }
 
-/** appendAudit for entries prepared beforehand (prepareEntries), so the head is held only to hash and insert. */
-export async function appendPrepared(trx: Tx, entries: readonly PreparedEntry[]): Promise<number[]> {
-  if (entries.length === 0) return [];
+/** Lock the chain's head until the transaction ends, and read it. */
+async function lockHead(trx: Tx): Promise<{ seq: number; hash: string }> {
   const head = await trx
     .selectFrom('audit_head')
     .select(['seq', 'hash'])
     .where('id', '=', 1)
     .forUpdate()
     .executeTakeFirstOrThrow();
-  const from = Number(head.seq);
-  const sealed = sealEntries({ seq: from, hash: head.hash }, entries);
+  return { seq: Number(head.seq), hash: head.hash };
+}
+
+/** appendAudit for entries prepared beforehand (prepareEntries), so the head is held only to hash and insert. */
+export async function appendPrepared(trx: Tx, entries: readonly PreparedEntry[]): Promise<number[]> {
+  if (entries.length === 0) return [];
+  const head = await lockHead(trx);
+  const from = head.seq;
+  const sealed = sealEntries(head, entries);
   await insertJson(trx, 'audit_log', AUDIT_COLUMNS, sealed.json);
   await trx
     .updateTable('audit_head')
@@ -287,14 +293,9 @@ export async function stageEntries(
 export async function appendStaged(trx: Tx, staged: StagedEntries): Promise<number[]> {
   const { entries } = staged;
   if (entries.length === 0) return [];
-  const head = await trx
-    .selectFrom('audit_head')
-    .select(['seq', 'hash'])
-    .where('id', '=', 1)
-    .forUpdate()
-    .executeTakeFirstOrThrow();
-  const from = Number(head.seq);
-  const links = chainLinks({ seq: from, hash: head.hash }, entries);
+  const head = await lockHead(trx);
+  const from = head.seq;
+  const links = chainLinks(head, entries);
   await sql`insert into audit_log (seq, recorded_at, category, action, outcome, actor, nhs_number, detail, prev_hash, hash)
     select l.seq, e.recorded_at, e.category, e.action, e.outcome, e.actor, e.nhs_number, e.detail, l.prev_hash, l.hash
       from json_to_recordset(${JSON.stringify(links)}::json) as l(ord integer, seq bigint, prev_hash text, hash text)

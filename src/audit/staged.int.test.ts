@@ -32,15 +32,16 @@ const hostile: AuditEntryInput = {
   detail: { sequence: 7, 'key\udc00': ['\ud83d\ude00 ok'] },
 };
 
+const headOf = (store: Store) =>
+  store.db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirstOrThrow();
+
 describe.each(engines())('audit entries staged before the head is taken on %s', (engine) => {
   let store: Store;
   beforeAll(async () => {
     store = await openTestStore(engine);
   });
   afterAll(() => store?.close());
-
-  const head = () =>
-    store.db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirstOrThrow();
+  const head = () => headOf(store);
   const entriesFrom = (seq: number) =>
     store.db.selectFrom('audit_log').selectAll().where('seq', '>', seq).orderBy('seq').execute();
 
@@ -90,9 +91,7 @@ describe.each(engines().filter((e) => e === 'postgres'))('audit entries being st
     store = await openTestStore(engine);
   });
   afterAll(() => store?.close());
-
-  const head = () =>
-    store.db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirstOrThrow();
+  const head = () => headOf(store);
 
   it('do not hold the head: another transaction appends meanwhile and is chained first', async () => {
     const before = Number((await head()).seq);
