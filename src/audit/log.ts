@@ -234,19 +234,19 @@ async function lockHead(trx: Tx): Promise<{ seq: number; hash: string }> {
   return { seq: Number(head.seq), hash: head.hash };
 }
 
+/** Move the locked head to the last entry appended. */
+async function moveHead(trx: Tx, last: { seq: number; hash: string }): Promise<void> {
+  await trx.updateTable('audit_head').set({ seq: last.seq, hash: last.hash }).where('id', '=', 1).execute();
+}
+
 /** appendAudit for entries prepared beforehand (prepareEntries), so the head is held only to hash and insert. */
 export async function appendPrepared(trx: Tx, entries: readonly PreparedEntry[]): Promise<number[]> {
   if (entries.length === 0) return [];
   const head = await lockHead(trx);
-  const from = head.seq;
   const sealed = sealEntries(head, entries);
   await insertJson(trx, 'audit_log', AUDIT_COLUMNS, sealed.json);
-  await trx
-    .updateTable('audit_head')
-    .set({ seq: sealed.seq, hash: sealed.hash })
-    .where('id', '=', 1)
-    .execute();
-  return entries.map((_, i) => from + i + 1);
+  await moveHead(trx, sealed);
+  return entries.map((_, i) => head.seq + i + 1);
 }
 
 /**
@@ -293,19 +293,13 @@ export async function stageEntries(
 export async function appendStaged(trx: Tx, staged: StagedEntries): Promise<number[]> {
   const { entries } = staged;
   if (entries.length === 0) return [];
-  const head = await lockHead(trx);
-  const from = head.seq;
-  const links = chainLinks(head, entries);
+  const links = chainLinks(await lockHead(trx), entries);
   await sql`insert into audit_log (seq, recorded_at, category, action, outcome, actor, nhs_number, detail, prev_hash, hash)
     select l.seq, e.recorded_at, e.category, e.action, e.outcome, e.actor, e.nhs_number, e.detail, l.prev_hash, l.hash
       from json_to_recordset(${JSON.stringify(links)}::json) as l(ord integer, seq bigint, prev_hash text, hash text)
       join ${sql.id(staged.table)} e on e.ord = l.ord
      order by l.seq`.execute(trx);
-  await trx
-    .updateTable('audit_head')
-    .set({ seq: from + entries.length, hash: links.at(-1)!.hash })
-    .where('id', '=', 1)
-    .execute();
+  await moveHead(trx, links.at(-1)!);
   await sql`drop table ${sql.id(staged.table)}`.execute(trx);
   return links.map((l) => l.seq);
 }
