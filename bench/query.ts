@@ -8,7 +8,7 @@
  * generator runs in a forked process (bench/loadgen.ts) with keep-alive connections. Afterwards the
  * audit trail must hold one entry per query answered and its chain must verify.
  */
-import { fork } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +54,14 @@ export function runLoadgen(plan: LoadPlan): Promise<LoadResult> {
   return startLoadgen(plan).result;
 }
 
+/** Fork one of the bench's own scripts (run through tsx), talking to it over IPC. */
+export function forkScript(file: string): ChildProcess {
+  return fork(fileURLToPath(new URL(file, import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
+
 /** Start a load generator; `stop()` ends a plan with `untilStopped`. */
 export function startLoadgen(plan: LoadPlan): {
   result: Promise<LoadResult>;
@@ -61,10 +69,7 @@ export function startLoadgen(plan: LoadPlan): {
   measuring: Promise<void>;
   stop: () => void;
 } {
-  const child = fork(fileURLToPath(new URL('./loadgen.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const child = forkScript('./loadgen.ts');
   let measured: () => void = () => {};
   const measuring = new Promise<void>((resolve) => {
     measured = resolve;

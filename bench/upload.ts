@@ -1,16 +1,15 @@
 /**
  * One upload of 250,000 records (the whole national cohort) through HTTP into a running service,
- * on each engine: records per second, and the process's peak memory while it runs. The file is
- * sent from a forked client process, as an LA's system sends it from its own machine.
+ * on each engine: records per second, and the process's peak memory while it runs; then a file
+ * changing every record under health queries, and how those queries fared. Files are sent from a
+ * forked client process, as an LA's system sends them from its own machine.
  */
 
-import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { type Service, startService } from '../src/app.ts';
 import type { Persona } from '../src/auth/claims.ts';
 import { DemoTokenService } from '../src/auth/tokens.ts';
@@ -21,7 +20,8 @@ import { londonDateOf } from '../src/domain/dates.ts';
 import type { Engine } from '../src/store/db.ts';
 import { benchChildren, benchStore } from './engines.ts';
 import type { LoadRequest } from './loadgen.ts';
-import { line, runLoadgen, startLoadgen } from './query.ts';
+import { forkScript, line, runLoadgen, startLoadgen } from './query.ts';
+import type { UploadJob, UploadReply } from './upload-client.ts';
 
 const SEED = 20261122;
 
@@ -72,27 +72,25 @@ async function writeFile(
   return { path, records: n };
 }
 
-/** POST the file from a forked client process (bench/upload-client.ts); its acknowledgement's counts. */
-function uploadFrom(
-  url: string,
-  token: string,
-  path: string,
-): Promise<{ fileCode: string; accepted: number; received: number }> {
-  const child = fork(fileURLToPath(new URL('./upload-client.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+/** The LA's client, forked once and ready before anything is timed (bench/upload-client.ts). */
+async function startUploadClient(): Promise<{
+  upload: (job: UploadJob) => Promise<{ fileCode: string; accepted: number; received: number }>;
+  close: () => void;
+}> {
+  const child = forkScript('./upload-client.ts');
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`upload client exited with ${code}`)));
   });
-  return new Promise((resolve, reject) => {
-    child.once(
-      'message',
-      (m: { ok: boolean; ack?: { fileCode: string; accepted: number; received: number }; error?: string }) =>
-        m.ok ? resolve(m.ack!) : reject(new Error(m.error)),
-    );
-    child.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`upload client exited with ${code}`));
-    });
-    child.send({ url, token, path });
-  });
+  return {
+    upload: (job) =>
+      new Promise((resolve, reject) => {
+        child.once('message', (m: UploadReply) => (m.ok ? resolve(m.ack) : reject(new Error(m.error))));
+        child.once('exit', (code) => reject(new Error(`upload client exited with ${code}`)));
+        child.send(job);
+      }),
+    close: () => child.disconnect(),
+  };
 }
 
 /** Health queries (a clinician's CareTeam searches over `children`) for the load generator. */
@@ -136,6 +134,7 @@ export async function benchUpload(engines: Engine[], count: number): Promise<Rec
         demoTokens: await DemoTokenService.ephemeral(),
         demoWorld: false,
       });
+      const client = await startUploadClient();
       try {
         const token = (await service.deps.demoTokens!.issue({ kind: 'local-authority', laCode: 'E08000025' }))
           .access_token;
@@ -147,7 +146,11 @@ export async function benchUpload(engines: Engine[], count: number): Promise<Rec
             peak = Math.max(peak, process.memoryUsage().rss);
           }, 50);
           const started = performance.now();
-          const ack = await uploadFrom(`${service.url}/la/v1/uploads?sequence=${sequence}`, token, path);
+          const ack = await client.upload({
+            url: `${service.url}/la/v1/uploads?sequence=${sequence}`,
+            token,
+            path,
+          });
           const seconds = (performance.now() - started) / 1000;
           clearInterval(sampler);
           if (ack.accepted !== file.records)
@@ -165,8 +168,7 @@ export async function benchUpload(engines: Engine[], count: number): Promise<Rec
             `peak RSS ${(alone.peak / 1048576).toFixed(0)} MB (+${((alone.peak - alone.baseline) / 1048576).toFixed(0)} MB over the idle service)`,
         );
         // 2. Health queries without an upload (the reference), then all through a file changing every
-        // record (each replaced: the most an upload's apply does), and through that file again (every
-        // record stated as it stands, as most of an LA's daily file is).
+        // record (each replaced: the most an upload's apply does).
         const children = (await benchChildren(store.db, londonDateOf(new Date()), 2000)).map(
           (c) => c.nhs_number,
         );
@@ -174,37 +176,36 @@ export async function benchUpload(engines: Engine[], count: number): Promise<Rec
         const load = { base: service.url!, requests, connections: 16, requestIds: true };
         const quiet = await runLoadgen({ ...load, warmupMs: 1000, durationMs: 3000 });
         console.log(line(`queries, no upload`, quiet));
-        const underQueries = async (sequence: number, what: string) => {
-          const during = startLoadgen({ ...load, warmupMs: 200, durationMs: 0, untilStopped: true });
-          await during.measuring;
-          // How long the service's own event loop was held while the file went in: queries wait for
-          // that whatever the store does.
-          const loop = monitorEventLoopDelay({ resolution: 5 });
-          loop.enable();
-          const sent = await send(sequence, changedFile.path);
-          loop.disable();
-          during.stop();
-          const busy = await during.result;
-          console.log(`upload ${engine.padEnd(8)} ${what}, under queries: ${sent.seconds.toFixed(1)} s`);
-          console.log(line(`queries during upload`, busy));
-          console.log(
-            `upload ${engine}: the service's event loop during the upload: delay p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, ` +
-              `max ${(loop.max / 1e6).toFixed(1)} ms`,
-          );
-          // Which seconds of the upload were slow: a stall shows as a run of them.
-          const slow = busy.perSecond.flatMap((s, i) => (s.p99 > 50 ? [`${i}s ${s.p99.toFixed(0)} ms`] : []));
-          console.log(
-            `upload ${engine}: seconds of the upload whose queries had p99 over 50 ms: ${slow.length} of ${busy.perSecond.length}` +
-              (slow.length ? ` (${slow.join(', ')})` : ''),
-          );
-          console.log(
-            `upload ${engine}: query p99 during the upload ${(busy.p99 / Math.max(0.01, quiet.p99)).toFixed(1)}x ` +
-              `the p99 without it; throughput ${(busy.qps / Math.max(1, quiet.qps)).toFixed(2)}x`,
-          );
-        };
-        await underQueries(2, 'every record changed');
-        await underQueries(3, 'the same file again, every record as it stands');
+        const during = startLoadgen({ ...load, warmupMs: 200, durationMs: 0, untilStopped: true });
+        await during.measuring;
+        // How long the service's own event loop was held while the file went in: queries wait for
+        // that whatever the store does.
+        const loop = monitorEventLoopDelay({ resolution: 5 });
+        loop.enable();
+        const sent = await send(2, changedFile.path);
+        loop.disable();
+        during.stop();
+        const busy = await during.result;
+        console.log(
+          `upload ${engine.padEnd(8)} every record changed, under queries: ${sent.seconds.toFixed(1)} s`,
+        );
+        console.log(line(`queries during upload`, busy));
+        console.log(
+          `upload ${engine}: the service's event loop during the upload: delay p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, ` +
+            `max ${(loop.max / 1e6).toFixed(1)} ms`,
+        );
+        // Which seconds of the upload were slow: a stall shows as a run of them.
+        const slow = busy.perSecond.flatMap((s, i) => (s.p99 > 50 ? [`${i}s ${s.p99.toFixed(0)} ms`] : []));
+        console.log(
+          `upload ${engine}: seconds of the upload whose queries had p99 over 50 ms: ${slow.length} of ${busy.perSecond.length}` +
+            (slow.length ? ` (${slow.join(', ')})` : ''),
+        );
+        console.log(
+          `upload ${engine}: query p99 during the upload ${(busy.p99 / Math.max(0.01, quiet.p99)).toFixed(1)}x ` +
+            `the p99 without it; throughput ${(busy.qps / Math.max(1, quiet.qps)).toFixed(2)}x`,
+        );
       } finally {
+        client.close();
         await service.stop();
         await cleanup();
       }
